@@ -1,0 +1,49 @@
+# Test bed for the KVM exit-completion series.  See README.md.
+#
+#   make run     main job: apply the series, build, boot, run the series'
+#                exit-path tests (x86 + arm64, every matrix cell), print table
+#   make check   full check: gates (git am, checkpatch, bisect builds, ...),
+#                then every test on the base kernel ("before") and the series
+#   make dev ARCH=x86 SRC=/path/to/tree TESTS="x86/foo" [CMDLINE=...]
+#
+# KDIR=/path/to/linux.git uses that tree (its HEAD, or KBASE=<rev>) as base.
+SHELL := /bin/bash
+ARCHES ?= x86 arm64
+S := scripts
+
+.PHONY: all deps base apply run check gates before series report dev clean distclean
+all: run
+
+deps:
+	@bash $(S)/deps.sh
+
+base: deps
+	@bash $(S)/fetch-base.sh
+
+apply: base
+	@bash $(S)/tree.sh
+
+series: apply
+	@set -e; for a in $(ARCHES); do bash $(S)/run.sh $$a series; done
+
+before: apply
+	@set -e; for a in $(ARCHES); do bash $(S)/run.sh $$a before; done
+
+run: series
+	@bash $(S)/report.sh $(ARCHES)
+
+gates: apply
+	@bash $(S)/gates.sh
+
+check: gates series before
+	@bash $(S)/report.sh $(ARCHES)
+
+dev: deps
+	@bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
+
+clean:
+	rm -rf build/results build/img build/kst
+
+distclean:
+	@[ ! -f build/base/git ] || git -C "$$(cat build/base/git)" worktree prune
+	rm -rf build

@@ -1,0 +1,37 @@
+#!/bin/bash
+# build-selftests.sh ARCH SRCDIR OUTDIR TEST...
+# Build the named KVM selftests (e.g. x86/userspace_io_test) statically from
+# SRCDIR into OUTDIR, against SRCDIR's uapi headers.  Incremental.
+. "$(dirname "$0")/lib.sh"
+[ $# -ge 4 ] || die "usage: build-selftests.sh x86|arm64 SRCDIR OUTDIR TEST..."
+arch=$1 src=$2 out=$3
+shift 3
+need make gcc
+[ -d "$src/tools/testing/selftests/kvm" ] || die "$src is not a kernel tree"
+cross=
+[ "$arch" = arm64 ] && { need aarch64-linux-gnu-gcc; cross=aarch64-linux-gnu-; }
+mkdir -p "$out"
+export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+
+# uapi headers, installed out of tree so SRCDIR stays clean.
+hdr=$out/usr
+hdr_stamp=$out/.headers-$(git -C "$src" rev-parse HEAD 2>/dev/null || echo none)
+if [ ! -f "$hdr_stamp" ] || [ -n "$(git -C "$src" status --porcelain -- include/uapi arch/*/include/uapi 2>/dev/null)" ]; then
+	rm -f "$out"/.headers-*
+	# shellcheck disable=SC2046
+	make -s -C "$src" $(kmake_args "$arch") O="$out/hdr-build" \
+		INSTALL_HDR_PATH="$hdr" headers_install >/dev/null ||
+		die "$arch: headers_install failed"
+	touch "$hdr_stamp"
+fi
+
+targets=()
+for t in "$@"; do targets+=("$out/$t"); done
+karch=$(karch "$arch")
+log "$arch: building selftests: $*"
+make -s -C "$src/tools/testing/selftests/kvm" -j"$JOBS" ARCH="$karch" \
+	CROSS_COMPILE="$cross" CC="ccache ${cross}gcc" OUTPUT="$out" \
+	KHDR_INCLUDES="-isystem $hdr/include" LDFLAGS=-static \
+	"${targets[@]}" >"$out/build.log" 2>&1 ||
+	{ grep -E 'error|Error' "$out/build.log" | head -n 30 >&2
+	  die "$arch: selftest build failed (log: $out/build.log)"; }

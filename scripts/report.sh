@@ -1,0 +1,85 @@
+#!/bin/bash
+# report.sh ARCH...: turn the recorded results of the current base into
+# kselftest TAP, judged against selftests/ARCH.list, then print the
+# per-exit-path table.  Reads gate results from $BUILD/results/<base>/gates.tsv
+# if present.  Exits non-zero if anything failed.
+. "$(dirname "$0")/lib.sh"
+[ $# -ge 1 ] || die "usage: report.sh x86|arm64..."
+res=$BUILD/results/$(base_id)
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+# rows: KIND ARCH CELL VARIANT TEST PATH EXPECT OUTCOME DETAIL NOTE
+[ -f "$res/gates.tsv" ] && awk -F'\t' '{ printf "gate\t-\t-\t-\t%s\t-\tpass\t%s\t%s\t-\n", $1, $2, $3 }' "$res/gates.tsv" >>"$rows"
+for arch in "$@"; do
+	list=$TOP/selftests/$arch.list
+	for tsv in "$res/$arch"-*-series.tsv "$res/$arch"-*-before.tsv; do
+		[ -f "$tsv" ] || continue
+		b=$(basename "$tsv" .tsv)
+		variant=${b##*-}
+		cell=${b#"$arch"-}
+		cell=${cell%-"$variant"}
+		awk -F'\t' -v OFS='\t' -v arch="$arch" -v cell="$cell" -v variant="$variant" '
+			NR == FNR {
+				sub(/#.*/, "")
+				if (NF == 0) next
+				split($0, f, /[\t ]+/)
+				path[f[1]] = f[2]; eb[f[1]] = f[3]; es[f[1]] = f[4]
+				n = $0; sub(/^[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]*/, "", n)
+				note[f[1]] = n == "" ? "-" : n
+				next
+			}
+			!($1 in path) { next }
+			{ print "test", arch, cell, variant, $1, path[$1],
+				variant == "before" ? eb[$1] : es[$1], $2, $3, note[$1] }
+		' "$list" "$tsv" >>"$rows"
+	done
+done
+
+awk -F'\t' '
+	function emit(ok, desc, dir) {
+		n++
+		lines[n] = (ok ? "ok " : "not ok ") n " " desc (dir == "" ? "" : " # " dir)
+	}
+	$1 == "gate" {
+		if ($8 == "pass") { emit(1, "gate: " $5 " " $9); pass++ }
+		else if ($8 == "skip") { emit(1, "gate: " $5, "SKIP " $9); skip++ }
+		else { emit(0, "gate: " $5 " " $9); fail++ }
+		next
+	}
+	{
+		id = $2 "/" $3 "/" $4 ": " $5
+		exp = $7; out = $8; det = $9; note = $10
+		if (out == "skip") { emit(1, id, "SKIP " det); skip++ }
+		else if (exp == "known") {
+			if (out == "pass") { emit(1, id " (listed as a known failure but passed: update the list)"); pass++ }
+			else { emit(0, id " " det, "TODO known failure: " note); xfail++ }
+		} else if (exp == "fail") {
+			if (out == "fail" || out == "hung") { emit(1, id " fails without the fixes: detects its bug (" det ")"); pass++ }
+			else { emit(0, id " " out " without the fixes: does not detect its bug (" det ")"); fail++ }
+		} else if (out == "pass") { emit(1, id " " det); pass++ }
+		else { emit(0, id " " out " " det); fail++ }
+	}
+	END {
+		print "TAP version 13"
+		print "1.." n
+		for (i = 1; i <= n; i++) print lines[i]
+		if (xfail) print "# known failures (test-bed reasons, see selftests/*.list; not counted as passed): " xfail
+		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
+		exit fail > 0
+	}' "$rows" && rc=0 || rc=$?
+
+# Per-exit-path table (stdout, after the TAP block; markdown).
+echo
+echo "| exit path | test | arch/cell | base kernel | series |"
+echo "|---|---|---|---|---|"
+awk -F'\t' '$1 == "test" {
+	k = $6 "\t" $5 "\t" $2 "/" $3
+	v = $8 " " $9; sub(/ \[.*/, "", v); sub(/rc=0 /, "", v)
+	if ($4 == "before") b[k] = v; else s[k] = v
+	keys[k] = 1
+} END {
+	for (k in keys) { split(k, f, "\t"); printf "| %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], (k in b) ? b[k] : "not run", (k in s) ? s[k] : "not run" }
+}' "$rows" | sort
+echo
+echo "base: $(cat "$BUILD/base/version") ($(base_commit | cut -c1-12)); series: $(series | wc -l) patches"
+exit "$rc"

@@ -1,0 +1,41 @@
+#!/bin/bash
+# run.sh ARCH VARIANT [CELL...]
+# Build the ARCH kernel of tb/VARIANT (series|before) and the ARCH tests of
+# selftests/ARCH.list (always from tb/series), boot one VM per matrix CELL
+# (default: all of arch-ARCH-kvm/matrix) and record one result per test in
+# $BUILD/results/<base>/ARCH-CELL-VARIANT.tsv: TEST OUTCOME DETAIL.
+. "$(dirname "$0")/lib.sh"
+[ $# -ge 2 ] || die "usage: run.sh x86|arm64 series|before [CELL...]"
+arch=$1 variant=$2
+shift 2
+karch "$arch" >/dev/null
+case $variant in series|before) ;; *) die "unknown variant '$variant' (series|before)" ;; esac
+list=$TOP/selftests/$arch.list
+matrix=$TOP/arch-$arch-kvm/matrix
+mapfile -t tests < <(sed -e 's/#.*//' "$list" | awk 'NF { print $1 }')
+[ ${#tests[@]} -gt 0 ] || die "no tests in $list"
+cells=("$@")
+[ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(sed -e 's/#.*//' "$matrix" | awk 'NF { print $1 }')
+
+wt=$(worktree)
+kst=$BUILD/kst/$(base_id)/$arch
+res=$BUILD/results/$(base_id)
+mkdir -p "$res"
+
+# Selftests come from the full series in both variants: the "before" branch
+# carries the same selftest patches, only the kernel differs.
+git -C "$wt" checkout -q --detach tb/series
+"$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$kst" "${tests[@]}"
+"$TOP/scripts/build-kernel.sh" "$arch" "$variant"
+kernel=$BUILD/img/$(base_id)/$arch-$variant/kernel
+
+for cell in "${cells[@]}"; do
+	params=$(awk -v c="$cell" '!/^#/ && $1 == c { $1 = ""; print }' "$matrix")
+	grep -q "^$cell[[:space:]]" "$matrix" || die "no cell '$cell' in $matrix"
+	[ "$(echo $params)" = - ] && params=
+	logf=$res/$arch-$cell-$variant.log
+	t0=$(date +%s)
+	"$TOP/scripts/boot.sh" "$arch" "$kernel" "$kst" "$logf" "$params" "${tests[@]}"
+	"$TOP/scripts/parse-console.sh" "$logf" "${tests[@]}" >"${logf%.log}.tsv"
+	log "$arch/$cell/$variant: $(( $(date +%s) - t0 ))s: $(cut -f2 "${logf%.log}.tsv" | sort | uniq -c | xargs)"
+done
