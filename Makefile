@@ -35,8 +35,8 @@ run: series
 gates: apply
 	@bash $(S)/gates.sh
 
-check: gates series before
-	@bash $(S)/report.sh $(ARCHES)
+check: deps
+	@bash $(S)/check.sh $(ARCHES)
 
 dev: deps
 	@bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)

@@ -20,7 +20,7 @@ for arch in "$@"; do
 		cell=${cell%-"$variant"}
 		awk -F'\t' -v OFS='\t' -v arch="$arch" -v cell="$cell" -v variant="$variant" '
 			NR == FNR {
-				sub(/#.*/, "")
+				if (/^[ 	]*#/) next
 				if (NF == 0) next
 				split($0, f, /[\t ]+/)
 				path[f[1]] = f[2]; eb[f[1]] = f[3]; es[f[1]] = f[4]
@@ -48,12 +48,12 @@ awk -F'\t' '
 	}
 	{
 		id = $2 "/" $3 "/" $4 ": " $5
-		exp = $7; out = $8; det = $9; note = $10
+		ex = $7; out = $8; det = $9; note = $10
 		if (out == "skip") { emit(1, id, "SKIP " det); skip++ }
-		else if (exp == "known") {
+		else if (ex == "known") {
 			if (out == "pass") { emit(1, id " (listed as a known failure but passed: update the list)"); pass++ }
 			else { emit(0, id " " det, "TODO known failure: " note); xfail++ }
-		} else if (exp == "fail") {
+		} else if (ex == "fail") {
 			if (out == "fail" || out == "hung") { emit(1, id " fails without the fixes: detects its bug (" det ")"); pass++ }
 			else { emit(0, id " " out " without the fixes: does not detect its bug (" det ")"); fail++ }
 		} else if (out == "pass") { emit(1, id " " det); pass++ }

@@ -12,7 +12,7 @@ karch "$arch" >/dev/null
 case $variant in series|before) ;; *) die "unknown variant '$variant' (series|before)" ;; esac
 list=$TOP/selftests/$arch.list
 matrix=$TOP/arch-$arch-kvm/matrix
-mapfile -t tests < <(sed -e 's/#.*//' "$list" | awk 'NF { print $1 }')
+mapfile -t tests < <(grep -v '^[[:space:]]*#' "$list" | awk 'NF { print $1 }')
 [ ${#tests[@]} -gt 0 ] || die "no tests in $list"
 cells=("$@")
 [ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(sed -e 's/#.*//' "$matrix" | awk 'NF { print $1 }')

@@ -1,0 +1,30 @@
+#!/bin/bash
+# check.sh [ARCH...]: the full check.  Gates, then every test of
+# selftests/ARCH.list on the series kernel and on the "before" kernel (base +
+# selftest patches only), then one kselftest TAP report.  A step that breaks
+# is reported as a failed TAP line, never as a silent stop.
+. "$(dirname "$0")/lib.sh"
+arches=("$@")
+[ ${#arches[@]} -gt 0 ] || arches=(x86 arm64)
+t0=$(date +%s)
+"$TOP/scripts/fetch-base.sh"
+res=$BUILD/results/$(base_id)
+rm -rf "$res"
+mkdir -p "$res"
+timed "gates" "$TOP/scripts/gates.sh"
+steps=$res/steps.tsv
+: >"$steps"
+if grep -q $'^git am.*\tpass\t' "$res/gates.tsv"; then
+	for arch in "${arches[@]}"; do
+		for variant in series before; do
+			if timed "$arch/$variant" "$TOP/scripts/run.sh" "$arch" "$variant"; then
+				printf 'run %s/%s\tpass\t\n' "$arch" "$variant" >>"$steps"
+			else
+				printf 'run %s/%s\tfail\tbuild or boot step failed, see the log above\n' "$arch" "$variant" >>"$steps"
+			fi
+		done
+	done
+fi
+cat "$steps" >>"$res/gates.tsv"
+log "check took $(( $(date +%s) - t0 ))s"
+"$TOP/scripts/report.sh" "${arches[@]}"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# docs-sparse.sh GATES_TSV: sparse (C=2) on every KVM .c file the series
+# touches, and "make htmldocs SPHINXDIRS=virt" if it touches Documentation/:
+# no warning may be new compared with the base.  Uses the bisect work tree.
+. "$(dirname "$0")/lib.sh"
+out=$1
+gate() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; [ "$2" != fail ] || log "FAIL: $1: $3"; }
+need sparse
+export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+wt=$(worktree)-bisect
+obase=$BUILD/out/$(base_id)/bisect
+tip=$(git -C "$(worktree)" rev-parse tb/series)
+base=$(base_commit)
+[ -e "$wt/.git" ] || die "run bisect-build.sh first"
+files=$(git -C "$wt" diff --name-only "$base" "$tip")
+# Warnings without line numbers, so moved code does not count as new.
+norm() { grep -E 'warning|error' | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort; }
+
+for arch in x86 arm64; do
+	name=$arch-m
+	[ "$arch" = arm64 ] && name=arm64
+	srcs=$(echo "$files" | grep -E "^(arch/$arch/kvm|virt/kvm)/.*\.c$" || true)
+	[ -n "$srcs" ] || continue
+	objs=$(echo "$srcs" | sed -e 's/\.c$/.o/' -e "s|^virt/kvm/|arch/$arch/kvm/../../../virt/kvm/|")
+	cc=gcc
+	[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
+	for rev in base tip; do
+		git -C "$wt" checkout -q --detach "${!rev}"
+		# shellcheck disable=SC2046,SC2086
+		make -s -C "$wt" $(kmake_args "$arch") O="$obase/$name" CC="ccache $cc" \
+			C=2 CHECK=sparse -j"$JOBS" $objs >"$obase/sparse-$arch-$rev.log" 2>&1 || true
+	done
+	new=$(comm -13 <(norm <"$obase/sparse-$arch-base.log") <(norm <"$obase/sparse-$arch-tip.log"))
+	if [ -z "$new" ]; then
+		gate "sparse C=2 $arch: $(echo $srcs)" pass "(no new warnings)"
+	else
+		gate "sparse C=2 $arch" fail "$(echo "$new" | head -n3 | tr '\n' ' ')"
+	fi
+done
+
+if echo "$files" | grep -q '^Documentation/'; then
+	for rev in base tip; do
+		git -C "$wt" checkout -q --detach "${!rev}"
+		rm -rf "$obase/docs-$rev"
+		timed "htmldocs SPHINXDIRS=virt ($rev)" \
+			make -s -C "$wt" O="$obase/docs-$rev" SPHINXDIRS=virt htmldocs \
+			>"$obase/htmldocs-$rev.log" 2>&1 || true
+	done
+	[ -f "$obase/docs-tip/Documentation/output/virt/index.html" ] ||
+		gate "htmldocs SPHINXDIRS=virt" fail "no HTML output, see $obase/htmldocs-tip.log"
+	new=$(comm -13 <(norm <"$obase/htmldocs-base.log") <(norm <"$obase/htmldocs-tip.log"))
+	if [ -z "$new" ]; then
+		gate "htmldocs SPHINXDIRS=virt" pass "(no new warnings)"
+	else
+		gate "htmldocs SPHINXDIRS=virt" fail "$(echo "$new" | head -n3 | tr '\n' ' ')"
+	fi
+fi

@@ -1,0 +1,64 @@
+#!/bin/bash
+# gates.sh: the per-patch checks a KVM maintainer runs before reading a line.
+# Writes $BUILD/results/<base>/gates.tsv (NAME, pass|fail|skip, DETAIL) for
+# report.sh; prints what failed, per patch.  Never stops at the first failure.
+. "$(dirname "$0")/lib.sh"
+need git perl make
+res=$BUILD/results/$(base_id)
+mkdir -p "$res"
+out=$res/gates.tsv
+: >"$out"
+gate() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; [ "$2" != fail ] || log "FAIL: $1: $3"; }
+
+wt=$(worktree)
+mapfile -t patches < <(series)
+
+# 1. git am of the whole series (tree.sh aborts and names the patch on failure).
+if msg=$("$TOP/scripts/tree.sh" 2>&1); then
+	gate "git am: ${#patches[@]} patches onto $(cat "$BUILD/base/version")" pass ""
+else
+	gate "git am onto $(cat "$BUILD/base/version")" fail "$(echo "$msg" | tail -n1)"
+	exit 0
+fi
+
+# 2. checkpatch --strict on every patch, tolerating only the listed types.
+allow=$(sed -e 's/#.*//' "$TOP/patches/checkpatch-allow" | awk 'NF { printf "%s%s", s, $1; s = "," }')
+for p in "${patches[@]}"; do
+	o=$(cd "$wt" && perl scripts/checkpatch.pl --strict --no-tree --terse --show-types \
+		${allow:+--ignore "$allow"} "$TOP/patches/$p" 2>&1) && rc=0 || rc=$?
+	if [ $rc -eq 0 ] && ! echo "$o" | grep -qE '(ERROR|WARNING|CHECK):'; then
+		ign=$(cd "$wt" && perl scripts/checkpatch.pl --strict --no-tree --terse --show-types "$TOP/patches/$p" 2>&1 |
+			grep -oE '(WARNING|CHECK):[A-Z_]+' | sort -u | xargs || true)
+		gate "checkpatch --strict $p" pass "${ign:+(tolerated: $ign, see patches/checkpatch-allow)}"
+	else
+		gate "checkpatch --strict $p" fail "$(echo "$o" | grep -E '(ERROR|WARNING|CHECK):' | head -n3 | tr '\n' ' ')"
+	fi
+done
+
+# 3. Trailers and subjects.
+for p in "${patches[@]}"; do
+	subj=$(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$TOP/patches/$p" | head -n1)
+	body=$(sed -n '/^$/,/^---$/p' "$TOP/patches/$p")
+	why=
+	echo "$subj" | grep -qE '^KVM: (x86|SVM|VMX|arm64|selftests|Documentation|x86/mmu): [A-Za-z]' ||
+		why="subject '$subj' is not in KVM style; "
+	echo "$body" | grep -q '^Assisted-by: ' || why+="no Assisted-by trailer; "
+	if [ -n "${SUBMIT:-}" ]; then
+		echo "$body" | grep -q '^Signed-off-by: ' || why+="no Signed-off-by (SUBMIT=1); "
+	else
+		echo "$body" | grep -q '^Signed-off-by: ' &&
+			why+="Signed-off-by present: the human submitter adds it (coding-assistants.rst); "
+	fi
+	if echo "$subj" | grep -qE '^KVM: (x86|SVM|VMX|arm64|x86/mmu):' &&
+	   ! echo "$subj" | grep -qiE '(^KVM: [^:]+: (Add|Introduce|Document|Refactor)|no functional change)'; then
+		echo "$body" | grep -qE '^Fixes: [0-9a-f]{12,40} \(".*"\)$' || why+="kernel fix without a Fixes: tag; "
+	fi
+	if [ -z "$why" ]; then gate "trailers $p" pass ""; else gate "trailers $p" fail "$why"; fi
+done
+
+# 4. Bisectability: after every patch the touched KVM objects and selftests build.
+"$TOP/scripts/bisect-build.sh" "$out" || gate "bisect build" fail "bisect-build.sh stopped: see log above"
+
+# 5. sparse and htmldocs: no new warnings versus the base.
+"$TOP/scripts/docs-sparse.sh" "$out" || gate "sparse/htmldocs" fail "docs-sparse.sh stopped: see log above"
+exit 0
