@@ -50,7 +50,7 @@ EOS
 		-o Dir::State::Lists="$apt/lists"
 		-o Dir::Cache="$apt/cache"
 		-o APT::Architecture=amd64 -o APT::Architectures=amd64
-		-o Debug::NoLocking=1)
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 	if ! ls "$apt"/debs/"$BASE_PKG"_*.deb >/dev/null 2>&1; then
 		timed "apt-get update (private lists for: $BASE_SUITES)" \
 			apt-get "${aptopts[@]}" -q update >"$apt/update.log" 2>&1 ||
