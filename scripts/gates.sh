@@ -28,7 +28,7 @@ for p in "${patches[@]}"; do
 		${allow:+--ignore "$allow"} "$TOP/patches/$p" 2>&1) && rc=0 || rc=$?
 	if [ $rc -eq 0 ] && ! echo "$o" | grep -qE '(ERROR|WARNING|CHECK):'; then
 		ign=$(cd "$wt" && perl scripts/checkpatch.pl --strict --no-tree --terse --show-types "$TOP/patches/$p" 2>&1 |
-			grep -oE '(WARNING|CHECK):[A-Z_]+' | sort -u | xargs || true)
+			grep -oE '(ERROR|WARNING|CHECK):[A-Z_]+' | sort -u | xargs || true)
 		gate "checkpatch --strict $p" pass "${ign:+(tolerated: $ign, see patches/checkpatch-allow)}"
 	else
 		gate "checkpatch --strict $p" fail "$(echo "$o" | grep -E '(ERROR|WARNING|CHECK):' | head -n3 | tr '\n' ' ')"
@@ -49,9 +49,11 @@ for p in "${patches[@]}"; do
 		echo "$body" | grep -q '^Signed-off-by: ' &&
 			why+="Signed-off-by present: the human submitter adds it (coding-assistants.rst); "
 	fi
-	if echo "$subj" | grep -qE '^KVM: (x86|SVM|VMX|arm64|x86/mmu):' &&
-	   ! echo "$subj" | grep -qiE '(^KVM: [^:]+: (Add|Introduce|Document|Refactor)|no functional change)'; then
-		echo "$body" | grep -qE '^Fixes: [0-9a-f]{12,40} \(".*"\)$' || why+="kernel fix without a Fixes: tag; "
+	# A patch that changes kernel code fixes a bug unless it says otherwise.
+	if grep -qE '^\+\+\+ b/(arch|virt|include)/.*\.[ch]$' "$TOP/patches/$p" &&
+	   ! echo "$body" | grep -q 'No functional change'; then
+		echo "$body" | grep -qE '^Fixes: [0-9a-f]{12,40} \(".*"\)$' ||
+			why+="kernel change without a Fixes: tag (or 'No functional change'); "
 	fi
 	if [ -z "$why" ]; then gate "trailers $p" pass ""; else gate "trailers $p" fail "$why"; fi
 done
