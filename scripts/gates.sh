@@ -40,7 +40,7 @@ for p in "${patches[@]}"; do
 	subj=$(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$TOP/patches/$p" | head -n1)
 	body=$(sed -n '/^$/,/^---$/p' "$TOP/patches/$p")
 	why=
-	echo "$subj" | grep -qE '^KVM: (x86|SVM|VMX|arm64|selftests|Documentation|x86/mmu): [A-Za-z]' ||
+	echo "$subj" | grep -qE '^KVM: ((x86|SVM|VMX|arm64|selftests|x86/mmu): )*[A-Za-z]' ||
 		why="subject '$subj' is not in KVM style; "
 	echo "$body" | grep -q '^Assisted-by: ' || why+="no Assisted-by trailer; "
 	if [ -n "${SUBMIT:-}" ]; then
