@@ -18,12 +18,21 @@ if msg=$("$TOP/scripts/tree.sh" 2>&1); then
 	gate "git am: ${#patches[@]} patches onto $(cat "$BUILD/base/version")" pass ""
 else
 	gate "git am onto $(cat "$BUILD/base/version")" fail "$(echo "$msg" | tail -n1)"
-	exit 0
+	# 6. b4 accepts the exported series as a thread and applies it.
+if msg=$("$TOP/scripts/b4-check.sh" 2>&1); then
+	gate "b4 am + git am of the threaded series" pass "$(echo "$msg" | grep -m1 'Total patches' | xargs)"
+else
+	gate "b4 am + git am of the threaded series" fail "$(echo "$msg" | grep -m1 error)"
+fi
+exit 0
 fi
 
 # 2. checkpatch --strict on every patch, tolerating only the listed types.
-allow=$(sed -e 's/#.*//' "$TOP/patches/checkpatch-allow" | awk 'NF { printf "%s%s", s, $1; s = "," }')
 for p in "${patches[@]}"; do
+	scope=all
+	grep '^+++ b/' "$TOP/patches/$p" | grep -qv '^+++ b/tools/testing/selftests/' || scope=selftests
+	allow=$(grep -v '^#' "$TOP/patches/checkpatch-allow" |
+		awk -v s="$scope" 'NF && ($2 == "all" || $2 == s) { printf "%s%s", c, $1; c = "," }')
 	o=$(cd "$wt" && perl scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		${allow:+--ignore "$allow"} "$TOP/patches/$p" 2>&1) && rc=0 || rc=$?
 	if [ $rc -eq 0 ] && ! echo "$o" | grep -qE '(ERROR|WARNING|CHECK):'; then
@@ -63,4 +72,10 @@ done
 
 # 5. sparse and htmldocs: no new warnings versus the base.
 "$TOP/scripts/docs-sparse.sh" "$out" || gate "sparse/htmldocs" fail "docs-sparse.sh stopped: see log above"
+# 6. b4 accepts the exported series as a thread and applies it.
+if msg=$("$TOP/scripts/b4-check.sh" 2>&1); then
+	gate "b4 am + git am of the threaded series" pass "$(echo "$msg" | grep -m1 'Total patches' | xargs)"
+else
+	gate "b4 am + git am of the threaded series" fail "$(echo "$msg" | grep -m1 error)"
+fi
 exit 0
