@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 out=$1
 gate() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; [ "$2" != fail ] || log "FAIL: $1: $3"; }
-need sparse
+"$TOP/scripts/build-sparse.sh" || { gate "sparse C=2" fail "no usable sparse (scripts/build-sparse.sh)"; }
+sparse=$BUILD/tools/bin/sparse
 export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 wt=$(worktree)-bisect
 obase=$BUILD/out/$(base_id)/bisect
@@ -28,10 +29,12 @@ for arch in x86 arm64; do
 		git -C "$wt" checkout -q --detach "${!rev}"
 		# shellcheck disable=SC2046,SC2086
 		make -s -C "$wt" $(kmake_args "$arch") O="$obase/$name" CC="ccache $cc" \
-			C=2 CHECK=sparse -j"$JOBS" $objs >"$obase/sparse-$arch-$rev.log" 2>&1 || true
+			C=2 CHECK="$sparse" -j"$JOBS" $objs >"$obase/sparse-$arch-$rev.log" 2>&1 || true
 	done
 	new=$(comm -13 <(norm <"$obase/sparse-$arch-base.log") <(norm <"$obase/sparse-$arch-tip.log"))
-	if [ -z "$new" ]; then
+	if grep -q 'not available or not up to date' "$obase/sparse-$arch-tip.log"; then
+		gate "sparse C=2 $arch" fail "the kernel rejected $sparse (checker-valid.sh)"
+	elif [ -z "$new" ]; then
 		gate "sparse C=2 $arch: $(echo $srcs)" pass "(no new warnings)"
 	else
 		gate "sparse C=2 $arch" fail "$(echo "$new" | head -n3 | tr '\n' ' ')"
