@@ -33,7 +33,7 @@ if [ ! -x "$bb" ]; then
 	}
 	d=$BUILD/busybox/dl
 	mkdir -p "$d"
-	(cd "$d" && apt-get -q download busybox-static:arm64 >/dev/null) ||
+	(cd "$d" && apt-get -q -o APT::Sandbox::User=root download busybox-static:arm64 >/dev/null) ||
 		die "could not download busybox-static:arm64"
 	dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$BUILD/busybox/arm64.tmp"
 	rm -rf "$BUILD/busybox/arm64"
