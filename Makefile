@@ -29,8 +29,8 @@ series: apply
 before: apply
 	@set -e; for a in $(ARCHES); do bash $(S)/run.sh $$a before; done
 
-run: series
-	@bash $(S)/report.sh $(ARCHES)
+run: deps
+	@bash $(S)/main.sh $(ARCHES)
 
 gates: apply
 	@bash $(S)/gates.sh
