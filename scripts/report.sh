@@ -1,13 +1,15 @@
 #!/bin/bash
-# report.sh ARCH...: turn the recorded results of the current base into
-# kselftest TAP, judged against selftests/ARCH.list, then print the
-# per-exit-path table.  Reads gate results from $BUILD/results/<base>/gates.tsv
-# if present.  Exits non-zero if anything failed.
+# report.sh ARCH...: print the per-exit-path table, then the recorded
+# results of the current base as kselftest TAP judged against
+# selftests/ARCH.list, so that the TAP summary is the last line.  Gate
+# results come from $BUILD/results/<base>/gates.tsv if present.  Exits
+# non-zero if anything failed.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || die "usage: report.sh x86|arm64..."
 res=$BUILD/results/$(base_id)
 rows=$(mktemp)
-trap 'rm -f "$rows"' EXIT
+tap=$(mktemp)
+trap 'rm -f "$rows" "$tap"' EXIT
 # rows: KIND ARCH CELL VARIANT TEST PATH EXPECT OUTCOME DETAIL NOTE
 [ -f "$res/gates.tsv" ] && awk -F'\t' '{ printf "gate\t-\t-\t-\t%s\t-\tpass\t%s\t%s\t-\n", $1, $2, $3 }' "$res/gates.tsv" >>"$rows"
 for arch in "$@"; do
@@ -35,6 +37,21 @@ for arch in "$@"; do
 	done
 done
 
+# Per-exit-path table (markdown), then the TAP block, whose last line is the
+# "N passed, N failed, N skipped" summary.
+echo "| exit path | test | arch/cell | base kernel | series |"
+echo "|---|---|---|---|---|"
+awk -F'\t' '$1 == "test" {
+	k = $6 "\t" $5 "\t" $2 "/" $3
+	v = $8 " " $9; sub(/ \[.*/, "", v); sub(/rc=0 /, "", v)
+	if ($4 == "before") b[k] = v; else s[k] = v
+	keys[k] = 1
+} END {
+	for (k in keys) { split(k, f, "\t"); printf "| %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], (k in b) ? b[k] : "not run", (k in s) ? s[k] : "not run" }
+}' "$rows" | sort
+echo
+echo "base: $(cat "$BUILD/base/version") ($(base_commit | cut -c1-12)); series: $(series | wc -l) patches"
+echo
 awk -F'\t' '
 	function emit(ok, desc, dir) {
 		n++
@@ -66,20 +83,7 @@ awk -F'\t' '
 		if (xfail) print "# known failures (test-bed reasons, see selftests/*.list; not counted as passed): " xfail
 		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 		exit fail > 0
-	}' "$rows" && rc=0 || rc=$?
+	}' "$rows" >"$tap" && rc=0 || rc=$?
 
-# Per-exit-path table (stdout, after the TAP block; markdown).
-echo
-echo "| exit path | test | arch/cell | base kernel | series |"
-echo "|---|---|---|---|---|"
-awk -F'\t' '$1 == "test" {
-	k = $6 "\t" $5 "\t" $2 "/" $3
-	v = $8 " " $9; sub(/ \[.*/, "", v); sub(/rc=0 /, "", v)
-	if ($4 == "before") b[k] = v; else s[k] = v
-	keys[k] = 1
-} END {
-	for (k in keys) { split(k, f, "\t"); printf "| %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], (k in b) ? b[k] : "not run", (k in s) ? s[k] : "not run" }
-}' "$rows" | sort
-echo
-echo "base: $(cat "$BUILD/base/version") ($(base_commit | cut -c1-12)); series: $(series | wc -l) patches"
+cat "$tap"
 exit "$rc"
