@@ -3,6 +3,7 @@
 # Pack busybox + the TEST binaries (from TESTDIR) into an initramfs, boot it
 # under QEMU TCG with the arch's invocation (arch-ARCH-kvm/qemu.sh) and save
 # the console in LOG.  The VM is killed after $VM_TIMEOUT seconds.
+# MODULES_DIR=DIR adds out-of-tree modules that /init loads before the tests.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 6 ] || die "usage: boot.sh x86|arm64 KERNEL TESTDIR LOG CMDLINE TEST..."
 arch=$1 kernel=$2 tdir=$3 logf=$4 extra=$5
@@ -20,7 +21,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests}
 cp "$bb" "$root/bin/busybox"
-for a in sh mount poweroff timeout cat echo sync uname sleep ls; do
+for a in sh mount poweroff timeout cat echo sync uname sleep ls insmod; do
 	ln -s busybox "$root/bin/$a"
 done
 cp "$TOP/selftests/init" "$root/init"
@@ -34,6 +35,16 @@ for t in "$@"; do
 	echo "$t" >>"$root/tests/list"
 done
 echo "${TEST_TIMEOUT:-300}" >"$root/tests/timeout"
+# MODULES_DIR (optional): a directory with a "load" file ("FILE.ko [PARAMS]"
+# per line, in load order) and those modules; /init insmods them first.
+if [ -n "${MODULES_DIR:-}" ]; then
+	[ -f "$MODULES_DIR/load" ] || die "MODULES_DIR=$MODULES_DIR has no 'load' file"
+	mkdir -p "$root/modules"
+	cp "$MODULES_DIR/load" "$root/modules/"
+	while read -r m _; do
+		[ -z "$m" ] || cp "$MODULES_DIR/$m" "$root/modules/" || die "module $MODULES_DIR/$m missing"
+	done <"$MODULES_DIR/load"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$root.cpio.gz"
 
 # shellcheck source=/dev/null
