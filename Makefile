@@ -4,7 +4,7 @@
 #                exit-path tests (x86 + arm64, every matrix cell), print table
 #   make check   full check: gates (git am, checkpatch, bisect builds, ...),
 #                then every test on the base kernel ("before") and the series
-#   make dev ARCH=x86 SRC=/path/to/tree TESTS="x86/foo" [CMDLINE=...]
+#   make dev ARCH=x86 SRC=/path/to/tree TESTS="x86/foo" [CELL=vmx] [CMDLINE=...]
 #
 # KDIR=/path/to/linux.git uses that tree (its HEAD, or KBASE=<rev>) as base.
 SHELL := /bin/bash
@@ -39,7 +39,7 @@ check: deps
 	@bash $(S)/check.sh $(ARCHES)
 
 dev: deps
-	@bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
+	@CELL=$(CELL) bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
 
 clean:
 	rm -rf build/results build/img build/kst

@@ -1,13 +1,15 @@
 #!/bin/bash
-# boot.sh ARCH KERNEL TESTDIR LOG "EXTRA_CMDLINE" TEST...
+# boot.sh ARCH EMULATOR KERNEL TESTDIR LOG "EXTRA_CMDLINE" TEST...
 # Pack busybox + the TEST binaries (from TESTDIR) into an initramfs, boot it
-# under QEMU TCG with the arch's invocation (arch-ARCH-kvm/qemu.sh) and save
-# the console in LOG.  The VM is killed after $VM_TIMEOUT seconds.
+# with the arch's EMULATOR invocation (arch-ARCH-kvm/EMULATOR.sh: qemu, bochs)
+# and save the console in LOG.  The VM is killed after $VM_TIMEOUT seconds.
 # MODULES_DIR=DIR adds out-of-tree modules that /init loads before the tests.
 . "$(dirname "$0")/lib.sh"
-[ $# -ge 6 ] || die "usage: boot.sh x86|arm64 KERNEL TESTDIR LOG CMDLINE TEST..."
-arch=$1 kernel=$2 tdir=$3 logf=$4 extra=$5
-shift 5
+[ $# -ge 7 ] || die "usage: boot.sh x86|arm64 EMULATOR KERNEL TESTDIR LOG CMDLINE TEST..."
+arch=$1 emulator=$2 kernel=$3 tdir=$4 logf=$5 extra=$6
+shift 6
+[ -f "$TOP/arch-$arch-kvm/$emulator.sh" ] ||
+	die "no emulator '$emulator' for $arch (arch-$arch-kvm/$emulator.sh)"
 need cpio gzip timeout
 [ -f "$kernel" ] || die "no kernel image at $kernel"
 case $arch in
@@ -18,7 +20,7 @@ esac
 [ -x "$bb" ] || die "busybox-static for $arch missing ($bb); run 'make deps'"
 
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests}
 cp "$bb" "$root/bin/busybox"
 for a in sh mount poweroff timeout cat echo sync uname sleep ls insmod; do
@@ -48,11 +50,26 @@ fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$root.cpio.gz"
 
 # shellcheck source=/dev/null
-. "$TOP/arch-$arch-kvm/qemu.sh"
-log "booting $arch ($(basename "$(dirname "$kernel")")) ${extra:+[$extra] }with $# test(s)"
-rc=0
-timeout -k 10 "${VM_TIMEOUT:-900}" "${QEMU[@]}" -kernel "$kernel" -initrd "$root.cpio.gz" \
-	-append "$CMDLINE $extra" </dev/null >"$logf" 2>&1 || rc=$?
-rm -f "$root.cpio.gz"
-[ $rc -eq 124 ] && echo "@@tb vm-timeout after ${VM_TIMEOUT:-900}s" >>"$logf"
+. "$TOP/arch-$arch-kvm/$emulator.sh"
+log "booting $arch ($(basename "$(dirname "$kernel")")) on $emulator ${extra:+[$extra] }with $# test(s)"
+# The emulator runs in its own process group, so that a timeout or a
+# Ctrl-C ends it and everything it started.
+tmo=${VM_TIMEOUT:-900}
+set -m
+WORK=$root vm_boot "$kernel" "$root.cpio.gz" "$CMDLINE $extra" "$logf" &
+pid=$!
+set +m
+stop_vm() { kill -TERM -- -"$pid" 2>/dev/null; sleep 3; kill -KILL -- -"$pid" 2>/dev/null || true; }
+trap 'stop_vm; rm -rf "$root" "$root.cpio.gz"; exit 130' INT TERM
+t0=$(date +%s)
+while kill -0 "$pid" 2>/dev/null; do
+	if [ $(($(date +%s) - t0)) -ge "$tmo" ]; then
+		stop_vm
+		echo "@@tb vm-timeout after ${tmo}s" >>"$logf"
+		break
+	fi
+	sleep 1
+done
+wait "$pid" 2>/dev/null || true
+rm -rf "$root" "$root.cpio.gz"
 exit 0

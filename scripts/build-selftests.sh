@@ -16,7 +16,7 @@ export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 # uapi headers, installed out of tree so SRCDIR stays clean.
 hdr=$out/usr
 hdr_stamp=$out/.headers-$(git -C "$src" rev-parse HEAD 2>/dev/null || echo none)
-if [ ! -f "$hdr_stamp" ] || [ -n "$(git -C "$src" status --porcelain -- include/uapi arch/*/include/uapi 2>/dev/null)" ]; then
+if [ ! -f "$hdr_stamp" ] || [ ! -d "$hdr/include/linux" ] || [ -n "$(git -C "$src" status --porcelain -- include/uapi arch/*/include/uapi 2>/dev/null)" ]; then
 	rm -f "$out"/.headers-*
 	# shellcheck disable=SC2046
 	make -s -C "$src" $(kmake_args "$arch") O="$out/hdr-build" \

@@ -31,32 +31,11 @@ if [ -f "$repo/.done" ]; then
 	ver=$(cat "$repo/.done")
 else
 	apt=$BUILD/apt
-	mkdir -p "$apt/sources" "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
-	# The mirror comes from this machine's own apt configuration.
-	uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		tr ' ' '\n' | grep -v -e security -e '^$' | head -n1 || true)
-	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' \
-		/etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
-	cat >"$apt/sources/base.sources" <<EOS
-Types: deb
-URIs: $uri
-Suites: $BASE_SUITES
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
-	aptopts=(-o Dir::Etc::SourceList=/dev/null
-		-o Dir::Etc::SourceParts="$apt/sources"
-		-o Dir::State::Lists="$apt/lists"
-		-o Dir::Cache="$apt/cache"
-		-o APT::Architecture=amd64 -o APT::Architectures=amd64
-		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	mkdir -p "$apt/debs"
 	if ! ls "$apt"/debs/"$BASE_PKG"_*.deb >/dev/null 2>&1; then
-		timed "apt-get update (private lists for: $BASE_SUITES)" \
-			apt-get "${aptopts[@]}" -q update >"$apt/update.log" 2>&1 ||
-			die "apt-get update failed, see $apt/update.log"
+		apt_private "$apt" deb "$BASE_SUITES"
 		(cd "$apt/debs" && timed "downloading $BASE_PKG" \
-			apt-get "${aptopts[@]}" -q download "$BASE_PKG") ||
+			apt-get "${APT_OPTS[@]}" -q download "$BASE_PKG") ||
 			die "could not download $BASE_PKG"
 	fi
 	deb=$(ls "$apt"/debs/"$BASE_PKG"_*.deb | tail -n1)

@@ -55,17 +55,74 @@ kmake_args() {
 	esac
 }
 
+# apt_private DIR TYPES SUITES: a private apt configuration in DIR (own
+# sources, lists and cache; nothing system-wide changes) for the Debian
+# suites SUITES, TYPES "deb" and/or "deb-src".  The mirror is taken from this
+# machine's own apt sources.  Sets the array APT_OPTS and updates the lists
+# once (cached in DIR).
+apt_private() {
+	local dir=$1 types=$2 suites=$3 uri
+	need apt-get
+	mkdir -p "$dir/sources" "$dir/lists/partial" "$dir/cache/archives/partial"
+	uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		tr ' ' '\n' | grep -v -e security -e '^$' | head -n1 || true)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' \
+		/etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+	cat >"$dir/sources/private.sources" <<EOS
+Types: $types
+URIs: $uri
+Suites: $suites
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+	APT_OPTS=(-o Dir::Etc::SourceList=/dev/null
+		-o Dir::Etc::SourceParts="$dir/sources"
+		-o Dir::State::Lists="$dir/lists"
+		-o Dir::Cache="$dir/cache"
+		-o APT::Architecture=amd64 -o APT::Architectures=amd64
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	if [ ! -f "$dir/lists/.updated" ] || ! cmp -s "$dir/sources/private.sources" "$dir/lists/.updated"; then
+		timed "apt-get update (private lists: $types for $suites)" \
+			apt-get "${APT_OPTS[@]}" -q update >"$dir/update.log" 2>&1 ||
+			die "apt-get update failed, see $dir/update.log"
+		cp "$dir/sources/private.sources" "$dir/lists/.updated"
+	fi
+}
+
+# Matrix cells (arch-ARCH-kvm/matrix): "NAME EMULATOR KIND PARAMS" lines.
+cells() { sed -e 's/#.*//' "$TOP/arch-$1-kvm/matrix" | awk 'NF { print $1 }'; }
+# cell ARCH NAME: sets CELL_EMULATOR, CELL_KIND and CELL_PARAMS ("-" = none).
+cell() {
+	local line
+	line=$(awk -v c="$2" '!/^#/ && $1 == c' "$TOP/arch-$1-kvm/matrix")
+	[ -n "$line" ] || die "no cell '$2' in arch-$1-kvm/matrix"
+	read -r _ CELL_EMULATOR CELL_KIND CELL_PARAMS <<<"$line"
+	[ "$CELL_PARAMS" != - ] || CELL_PARAMS=
+}
+
 # Series file, without comments or blank lines.
 series() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series"; }
 
-# kbuild_kernel ARCH SRC OUT LOG: build the test-bed kernel of the tree SRC
-# in O=OUT (incremental, ccache).  OUT is configured from "make tinyconfig" +
-# arch-ARCH-kvm/kvm.config, again whenever the fragment changes, and every
-# fragment option must survive olddefconfig.  Sets KIMAGE to the image path.
+# Identity of the series: the first 12 hex digits of the sha256 of the patch
+# files of patches/series, concatenated in order.
+series_hash() { (cd "$TOP/patches" && series | xargs cat) | sha256sum | cut -c1-12; }
+
+# kbuild_kernel ARCH SRC OUT LOG [FRAGMENT...]: build the test-bed kernel of
+# the tree SRC in O=OUT (incremental, ccache).  OUT is configured from "make
+# tinyconfig" + arch-ARCH-kvm/kvm.config (+ the optional extra FRAGMENTs of
+# arch-ARCH-kvm/, merged in order), again whenever a fragment changes, and
+# every fragment option must survive olddefconfig.  With CONFIG_MODULES=y
+# the modules are built too.  Sets KIMAGE to the image path.
 kbuild_kernel() {
-	local arch=$1 src=$2 out=$3 logf=$4 frag cc target bad
-	local -a args
-	frag=$TOP/arch-$arch-kvm/kvm.config
+	local arch=$1 src=$2 out=$3 logf=$4 frag cc target bad f stale=
+	local -a args frags
+	frags=("$TOP/arch-$arch-kvm/kvm.config")
+	for f in "${@:5}"; do frags+=("$TOP/arch-$arch-kvm/$f"); done
+	frag=$(mktemp)
+	# Expected value of each option: the last fragment that sets it wins.
+	cat "${frags[@]}" | awk -F= '/^CONFIG_/ { v[$1] = $0 } END { for (k in v) print v[k] }' >"$frag"
+	for f in "${frags[@]}"; do if [ "$f" -nt "$out/.config" ]; then stale=1; fi; done
 	cc=gcc
 	[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
 	need make ccache "$cc"
@@ -74,10 +131,10 @@ kbuild_kernel() {
 	export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=tb KBUILD_BUILD_HOST=tb
 	mkdir -p "$out"
-	if [ ! -f "$out/.config" ] || [ "$frag" -nt "$out/.config" ]; then
-		log "$arch: configuring $out (tinyconfig + arch-$arch-kvm/kvm.config)"
+	if [ ! -f "$out/.config" ] || [ -n "$stale" ]; then
+		log "$arch: configuring $out (tinyconfig + $(cd "$TOP" && echo "${frags[@]#"$TOP/"}"))"
 		make -s -C "$src" "${args[@]}" tinyconfig >/dev/null
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >/dev/null
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
 		make -s -C "$src" "${args[@]}" olddefconfig >/dev/null
 		bad=$(grep '^CONFIG_' "$frag" | while IFS= read -r l; do
 			if [ "${l#*=}" = n ]; then
@@ -86,13 +143,16 @@ kbuild_kernel() {
 				grep -qx "$l" "$out/.config" || echo "${l%%=*}"
 			fi
 		done)
-		[ -z "$bad" ] || die "$arch: options dropped by olddefconfig: $bad"
+		[ -z "$bad" ] || { rm -f "$frag"; die "$arch: options dropped by olddefconfig: $bad"; }
 	fi
+	rm -f "$frag"
 	case $arch in
 	x86) target=bzImage KIMAGE=$out/arch/x86/boot/bzImage ;;
 	arm64) target=Image KIMAGE=$out/arch/arm64/boot/Image ;;
 	esac
-	_kb() { make -s -C "$src" "${args[@]}" -j"$JOBS" "$target" >"$logf" 2>&1; }
+	grep -q '^CONFIG_MODULES=y' "$out/.config" && target+=" modules"
+	# shellcheck disable=SC2086
+	_kb() { make -s -C "$src" "${args[@]}" -j"$JOBS" $target >"$logf" 2>&1; }
 	timed "$arch: make $target in $out (-j$JOBS)" _kb ||
 		{ grep -E 'error|warning' "$logf" | head -n 30 >&2; die "$arch: kernel build failed (log: $logf)"; }
 }

@@ -20,12 +20,24 @@ for arch in "$@"; do
 		variant=${b##*-}
 		cell=${b#"$arch"-}
 		cell=${cell%-"$variant"}
-		awk -F'\t' -v OFS='\t' -v arch="$arch" -v cell="$cell" -v variant="$variant" '
+		cell "$arch" "$cell"
+		kind=$CELL_KIND
+		# List lines: TEST PATH BEFORE SERIES [NOTE]; "@KIND TEST BEFORE
+		# SERIES [NOTE]" overrides the expectations in cells of that kind.
+		awk -F'\t' -v OFS='\t' -v arch="$arch" -v cell="$cell" -v variant="$variant" -v kind="$kind" '
 			NR == FNR {
 				if (/^[ 	]*#/) next
 				if (NF == 0) next
 				split($0, f, /[\t ]+/)
-				path[f[1]] = f[2]; eb[f[1]] = f[3]; es[f[1]] = f[4]
+				if (f[1] ~ /^@/) {
+					if (f[1] != "@" kind) next
+					n = $0; sub(/^[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]*/, "", n)
+					eb[f[2]] = f[3]; es[f[2]] = f[4]; note[f[2]] = n == "" ? "-" : n
+					next
+				}
+				path[f[1]] = f[2]
+				if (f[1] in eb) next	# already overridden for this kind
+				eb[f[1]] = f[3]; es[f[1]] = f[4]
 				n = $0; sub(/^[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]*/, "", n)
 				note[f[1]] = n == "" ? "-" : n
 				next
@@ -66,7 +78,12 @@ awk -F'\t' '
 	{
 		id = $2 "/" $3 "/" $4 ": " $5
 		ex = $7; out = $8; det = $9; note = $10
-		if (out == "skip") { emit(1, id, "SKIP " det); skip++ }
+		if (out == "died" || out == "notrun") { emit(0, id " " out ": " det); fail++ }
+		else if (out == "skip") {
+			if (ex == "skip") { emit(1, id, "SKIP " note); skip++ }
+			else { emit(0, id " skipped, but the list expects " ex " here " det); fail++ }
+		}
+		else if (ex == "skip") { emit(1, id " " det " (listed as skipping here but ran: update the list)"); pass++ }
 		else if (ex == "known") {
 			if (out == "pass") { emit(1, id " (listed as a known failure but passed: update the list)"); pass++ }
 			else { emit(0, id " " det, "TODO known failure: " note); xfail++ }

@@ -2,7 +2,7 @@
 # run.sh ARCH VARIANT [CELL...]
 # Build the ARCH kernel of tb/VARIANT (series|before) and the ARCH tests of
 # selftests/ARCH.list (always from tb/series), boot one VM per matrix CELL
-# (default: all of arch-ARCH-kvm/matrix) and record one result per test in
+# (default: all of arch-ARCH-kvm/matrix, with its emulator and parameters) and record one result per test in
 # $BUILD/results/<base>/ARCH-CELL-VARIANT.tsv: TEST OUTCOME DETAIL.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 2 ] || die "usage: run.sh x86|arm64 series|before [CELL...]"
@@ -11,11 +11,10 @@ shift 2
 karch "$arch" >/dev/null
 case $variant in series|before) ;; *) die "unknown variant '$variant' (series|before)" ;; esac
 list=$TOP/selftests/$arch.list
-matrix=$TOP/arch-$arch-kvm/matrix
 mapfile -t tests < <(grep -v '^[[:space:]]*#' "$list" | awk 'NF { print $1 }')
 [ ${#tests[@]} -gt 0 ] || die "no tests in $list"
 cells=("$@")
-[ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(sed -e 's/#.*//' "$matrix" | awk 'NF { print $1 }')
+[ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(cells "$arch")
 
 wt=$(worktree)
 kst=$BUILD/kst/$(base_id)/$arch
@@ -30,12 +29,10 @@ git -C "$wt" checkout -q --detach tb/series
 kernel=$BUILD/img/$(base_id)/$arch-$variant/kernel
 
 for cell in "${cells[@]}"; do
-	params=$(awk -v c="$cell" '!/^#/ && $1 == c { $1 = ""; print }' "$matrix")
-	grep -q "^$cell[[:space:]]" "$matrix" || die "no cell '$cell' in $matrix"
-	[ "$(echo $params)" = - ] && params=
+	cell "$arch" "$cell"
 	logf=$res/$arch-$cell-$variant.log
 	t0=$(date +%s)
-	"$TOP/scripts/boot.sh" "$arch" "$kernel" "$kst" "$logf" "$params" "${tests[@]}"
+	"$TOP/scripts/boot.sh" "$arch" "$CELL_EMULATOR" "$kernel" "$kst" "$logf" "$CELL_PARAMS" "${tests[@]}"
 	"$TOP/scripts/parse-console.sh" "$logf" "${tests[@]}" >"${logf%.log}.tsv"
 	log "$arch/$cell/$variant: $(( $(date +%s) - t0 ))s: $(cut -f2 "${logf%.log}.tsv" | sort | uniq -c | xargs)"
 done

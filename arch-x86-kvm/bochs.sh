@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# Bochs invocation of the x86 VMX test VM (sourced by scripts/boot.sh).
+# Bochs 3.x emulates Intel VMX (EPT, VPID, unrestricted guest) well enough
+# for kvm_intel.  It has no direct kernel boot: the kernel and initramfs go
+# on an isolinux CD.  Bochs' own log is CONSOLE.bochs.log.
+# vm_boot KERNEL INITRD CMDLINE CONSOLE: boot, console output to CONSOLE.
+vm_boot() {
+	local iso=$WORK/cd
+	local bochs=$BUILD/bochs/bin/bochs
+	[ -x "$bochs" ] || die "Bochs 3.x missing ($bochs); run scripts/deps.sh"
+	need xorriso
+	mkdir -p "$iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+	cp "$1" "$iso/bzimage"
+	cp "$2" "$iso/initrd.gz"
+	printf 'DEFAULT t\nPROMPT 0\nLABEL t\n  KERNEL /bzimage\n  INITRD /initrd.gz\n  APPEND %s\n' \
+		"$3" >"$iso/isolinux/isolinux.cfg"
+	xorriso -as mkisofs -quiet -o "$WORK/boot.iso" -b isolinux/isolinux.bin \
+		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso" ||
+		die "xorriso could not make the boot CD"
+	sed -e "s|@ISO@|$WORK/boot.iso|" -e "s|@CONSOLE@|$4|" -e "s|@LOG@|$4.bochs.log|" \
+		"$TOP/arch-x86-kvm/bochsrc" >"$WORK/bochsrc"
+	: >"$4"
+	"$bochs" -q -f "$WORK/bochsrc" </dev/null >"$4.bochs.out" 2>&1 &
+	local pid=$! why= grace=0
+	# Bochs cannot be told not to reboot: end it at the first sign that the
+	# guest is gone (done, panic, reboot) or that Bochs itself panicked.
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if grep -q '^@@tb done' "$4"; then
+			grace=$((grace + 1))
+			[ $grace -ge 5 ] || continue	# let the ACPI power-off finish
+		elif grep -q 'Kernel panic - not syncing' "$4"; then
+			why="guest kernel panic"
+		elif [ "$(grep -c '^@@tb kernel' "$4")" -gt 1 ]; then
+			why="guest rebooted"
+		elif grep -q 'PANIC' "$4.bochs.log" 2>/dev/null; then
+			why="Bochs PANIC: $(grep -m1 'PANIC' "$4.bochs.log")"
+		else
+			continue
+		fi
+		kill "$pid" 2>/dev/null
+		break
+	done
+	wait "$pid" 2>/dev/null || true
+	grep -q 'PANIC' "$4.bochs.log" 2>/dev/null && [ -z "$why" ] &&
+		why="Bochs PANIC: $(grep -m1 'PANIC' "$4.bochs.log")"
+	[ -z "$why" ] || echo "@@tb vm-died $why (Bochs log: $4.bochs.log)" >>"$4"
+}
+CMDLINE="console=ttyS0 panic=-1 quiet kvm.force_emulation_prefix=1"
