@@ -41,6 +41,31 @@ check: deps
 dev: deps
 	@CELL=$(CELL) bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
 
+# Out-of-tree patched x86 KVM modules (README: "Testing on your own machine").
+# Here KDIR is a kernel build directory (default: the running kernel's
+# /lib/modules/$(uname -r)/build), not the base tree of run/check.
+#   make modules [KDIR=...]       build kvm.ko, kvm-intel.ko, kvm-amd.ko
+#   make load [PARAMS="kvm.X=Y"]  swap them in (root); make unload: stock back
+#   make modules-check [CELLS=..] test-bed proof: patched == series, stock == before
+.PHONY: modules load unload modules-status modules-check modules-distro
+modules:
+	@bash $(S)/modules.sh $(KDIR)
+
+load:
+	@bash $(S)/modules-load.sh load $(KDIR)
+
+unload:
+	@bash $(S)/modules-load.sh unload $(KDIR)
+
+modules-status:
+	@bash $(S)/modules-load.sh status $(KDIR)
+
+modules-check: deps
+	@bash $(S)/modules-check.sh $(CELLS)
+
+modules-distro:
+	@bash $(S)/modules-distro.sh
+
 clean:
 	rm -rf build/results build/img build/kst
 
