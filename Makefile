@@ -38,6 +38,12 @@ gates: apply
 check: deps
 	@bash $(S)/check.sh $(ARCHES)
 
+# make bench: instructions per exit round trip, base vs series, into
+# bench/results.md (scripts/bench.sh, bench/README.md).
+.PHONY: bench
+bench: deps
+	@bash $(S)/bench.sh $(ARCHES)
+
 dev: deps
 	@CELL=$(CELL) bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
 

@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# QEMU TCG invocation of the x86 benchmark VM (sourced by scripts/boot.sh via
+# arch-x86-kvm/bench-matrix).  Like qemu.sh, but with ONE vCPU and
+# instruction counting: with -icount shift=0,sleep=off guest time advances by
+# exactly 1 ns per executed instruction (L1 and L2 alike), and idle time is
+# skipped instead of slept, so a guest clock_gettime() difference is an
+# instruction count that does not depend on the host or its load.
+# vm_boot KERNEL INITRD CMDLINE CONSOLE: boot, console output to CONSOLE.
+vm_boot() {
+	need qemu-system-x86_64
+	qemu-system-x86_64 -M q35 -cpu max -smp 1 -m 2G -nographic -no-reboot \
+		-icount shift=0,sleep=off \
+		-kernel "$1" -initrd "$2" -append "$3" </dev/null >"$4" 2>&1
+}
+CMDLINE="console=ttyS0 panic=-1 quiet kvm.force_emulation_prefix=1"
