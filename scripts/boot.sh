@@ -65,7 +65,9 @@ t0=$(date +%s)
 while kill -0 "$pid" 2>/dev/null; do
 	if [ $(($(date +%s) - t0)) -ge "$tmo" ]; then
 		stop_vm
-		echo "@@tb vm-timeout after ${tmo}s" >>"$logf"
+		elog=
+		[ ! -f "$logf.bochs.log" ] || elog=" (Bochs log: $logf.bochs.log)"
+		echo "@@tb vm-timeout after ${tmo}s$elog" >>"$logf"
 		break
 	fi
 	sleep 1
