@@ -16,7 +16,8 @@
 # is built against another private work tree at tb/series ($BUILD/src-bench),
 # one binary for both kernels, like the selftests.
 #
-# BENCH_CELLS="NAME..." restricts the cells, BENCH_RUNS the boots per kernel.
+# BENCH_CELLS="NAME..." restricts the cells, BENCH_RUNS the boots per kernel,
+# BENCH_TAG names the log directory ($BUILD/bench/<base>/run-TAG).
 . "$(dirname "$0")/lib.sh"
 need git awk
 arches=("$@")
@@ -31,8 +32,11 @@ git -C "$wt" rev-parse -q --verify tb/series >/dev/null ||
 	die "no tb/series branch in $wt; run 'make apply' first"
 hash=$("$TOP/scripts/series-hash.sh")
 out=$BUILD/bench/$id
-mkdir -p "$out"
-raw=$out/raw.tsv
+# Logs and raw data of this run (BENCH_TAG names it, so runs can overlap).
+logs=$out/run-${BENCH_TAG:-last}
+rm -rf "$logs"
+mkdir -p "$logs"
+raw=$logs/raw.tsv
 : >"$raw"
 
 # Private work tree for the selftests library, at tb/series.
@@ -92,7 +96,7 @@ for arch in "${arches[@]}"; do
 			k=$KS
 			[ $variant = before ] && k=$KB
 			for r in $(seq "$runs"); do
-				logf=$out/$arch-$cell-$variant-$r.log
+				logf=$logs/$arch-$cell-$variant-$r.log
 				timed "$arch/$cell/$variant run $r/$runs ($emu, N=$n)" \
 					"$TOP/scripts/boot.sh" "$arch" "$emu" "$k" "$kst" "$logf" \
 					"$params" "bench/exit_bench -n $n"
