@@ -65,7 +65,7 @@ for c in "${commits[@]}"; do
 	for arch in x86 arm64; do
 		tests=$(echo "$files" | sed -n "s|^tools/testing/selftests/kvm/\($arch/[^/]*\)\.c$|\1|p")
 		if echo "$files" | grep -q '^tools/testing/selftests/kvm/\(lib\|include\)/'; then
-			tests+=" $(sed -e 's/#.*//' "$TOP/selftests/$arch.list" | awk 'NF { print $1 }' | head -n1)"
+			tests+=" $(list_tests "$arch" | head -n1)"
 		fi
 		[ -n "$(echo $tests)" ] || continue
 		# shellcheck disable=SC2086

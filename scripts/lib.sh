@@ -90,6 +90,9 @@ EOS
 	fi
 }
 
+# list_tests ARCH: the tests of selftests/ARCH.list (not the "@KIND" lines).
+list_tests() { sed -e 's/#.*//' "$TOP/selftests/$1.list" | awk 'NF && $1 !~ /^@/ { print $1 }'; }
+
 # Matrix cells (arch-ARCH-kvm/matrix): "NAME EMULATOR KIND PARAMS" lines.
 cells() { sed -e 's/#.*//' "$TOP/arch-$1-kvm/matrix" | awk 'NF { print $1 }'; }
 # cell ARCH NAME: sets CELL_EMULATOR, CELL_KIND and CELL_PARAMS ("-" = none).

@@ -22,7 +22,7 @@ ref=$BUILD/results/$id
 kst=${MODULES_KST:-$BUILD/kst/$id/$arch}
 res=$BUILD/modules/$id/results
 mkdir -p "$res"
-mapfile -t tests < <(grep -v '^[[:space:]]*#' "$list" | awk 'NF && $1 !~ /^@/ { print $1 }')
+mapfile -t tests < <(list_tests "$arch")
 cells=("$@")
 [ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(sed -e 's/#.*//' "$matrix" | awk 'NF { print $1 }')
 # A matrix cell is data: "NAME [EMULATOR KIND] PARAMS".  lib.sh's cell()

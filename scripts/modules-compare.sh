@@ -13,7 +13,7 @@ shift 3
 id=$(base_id)
 ref=$BUILD/results/$id
 res=$BUILD/modules/$id/results
-mapfile -t tests < <(grep -v '^[[:space:]]*#' "$TOP/selftests/$arch.list" | awk 'NF && $1 !~ /^@/ { print $1 }')
+mapfile -t tests < <(list_tests "$arch")
 n=0 bad=0
 tap() { # ok|notok TEXT
 	n=$((n + 1))

@@ -10,9 +10,8 @@ arch=$1 variant=$2
 shift 2
 karch "$arch" >/dev/null
 case $variant in series|before) ;; *) die "unknown variant '$variant' (series|before)" ;; esac
-list=$TOP/selftests/$arch.list
-mapfile -t tests < <(grep -v '^[[:space:]]*#' "$list" | awk 'NF { print $1 }')
-[ ${#tests[@]} -gt 0 ] || die "no tests in $list"
+mapfile -t tests < <(list_tests "$arch")
+[ ${#tests[@]} -gt 0 ] || die "no tests in selftests/$arch.list"
 cells=("$@")
 [ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(cells "$arch")
 
