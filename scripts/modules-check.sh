@@ -15,7 +15,6 @@
 . "$TOP/scripts/modules-lib.sh"
 need git modinfo
 arch=x86
-matrix=$TOP/arch-$arch-kvm/matrix
 list=$TOP/selftests/$arch.list
 id=$(base_id)
 ref=$BUILD/results/$id
@@ -24,19 +23,7 @@ res=$BUILD/modules/$id/results
 mkdir -p "$res"
 mapfile -t tests < <(list_tests "$arch")
 cells=("$@")
-[ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(sed -e 's/#.*//' "$matrix" | awk 'NF { print $1 }')
-# A matrix cell is data: "NAME [EMULATOR KIND] PARAMS".  lib.sh's cell()
-# reads it where the matrix names emulators; else every cell is QEMU's.
-cell_of() { # NAME: sets CELL_EMULATOR ("" = boot.sh without an emulator argument), CELL_PARAMS
-	if declare -F cell >/dev/null; then
-		cell "$arch" "$1"
-	else
-		grep -q "^$1[[:space:]]" "$matrix" || die "no cell '$1' in $matrix"
-		CELL_EMULATOR=
-		CELL_PARAMS=$(awk -v c="$1" '!/^#/ && $1 == c { $1 = ""; print }' "$matrix" | xargs)
-		[ "$CELL_PARAMS" != - ] || CELL_PARAMS=
-	fi
-}
+[ ${#cells[@]} -gt 0 ] || mapfile -t cells < <(cells "$arch")
 for t in "${tests[@]}"; do
 	[ -x "$kst/$t" ] || die "selftest $kst/$t missing: run 'make check' first (its results are the reference)"
 done
@@ -82,11 +69,11 @@ for m in kvm kvm-intel kvm-amd; do cp "$kdir/arch/x86/kvm/$m.ko" "$stock/"; done
 
 # 4. Boot every cell with each set.
 for cell in "${cells[@]}"; do
-	cell_of "$cell"
+	cell "$arch" "$cell"
 	params=$CELL_PARAMS
 	# The emulator's own command line (its kvm.* parameters) as well.
 	# shellcheck source=/dev/null
-	vmcmd=$(. "$TOP/arch-$arch-kvm/${CELL_EMULATOR:-qemu}.sh" && echo "$CMDLINE")
+	vmcmd=$(. "$TOP/arch-$arch-kvm/$CELL_EMULATOR.sh" && echo "$CMDLINE")
 	# shellcheck disable=SC2086
 	vendor=$(mod_vendor_of $params)
 	[ -n "$vendor" ] || die "cell $cell: no kvm_amd.* or kvm_intel.* parameter tells which vendor module to load"
@@ -102,7 +89,7 @@ for cell in "${cells[@]}"; do
 		logf=$res/$arch-$cell-$set.log
 		t0=$(date +%s)
 		log "$arch/$cell/$set: load $(awk '{ printf "%s%s", s, $0; s = "; " }' "$res/$cell-$set.mods/load")"
-		MODULES_DIR=$res/$cell-$set.mods "$TOP/scripts/boot.sh" "$arch" ${CELL_EMULATOR:+"$CELL_EMULATOR"} \
+		MODULES_DIR=$res/$cell-$set.mods "$TOP/scripts/boot.sh" "$arch" "$CELL_EMULATOR" \
 			"$kernel" "$kst" "$logf" "$extra" "${tests[@]}"
 		"$TOP/scripts/parse-console.sh" "$logf" "${tests[@]}" >"${logf%.log}.tsv"
 		log "$arch/$cell/$set: $(( $(date +%s) - t0 ))s: $(cut -f2 "${logf%.log}.tsv" | sort | uniq -c | xargs)"
