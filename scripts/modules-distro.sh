@@ -14,36 +14,16 @@ flavour=${DISTRO_FLAVOUR:-amd64}
 suites=${DISTRO_SUITES:-trixie-backports}
 d=$BUILD/modules/distro
 apt=$d/apt
-mkdir -p "$apt/sources" "$apt/lists/partial" "$apt/cache/archives/partial" "$d/debs"
-uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	tr ' ' '\n' | grep -v -e security -e '^$' | head -n1 || true)
-[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' \
-	/etc/apt/sources.list 2>/dev/null || true)
-[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
-cat >"$apt/sources/distro.sources" <<EOS
-Types: deb
-URIs: $uri
-Suites: $suites
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
-aptopts=(-o Dir::Etc::SourceList=/dev/null
-	-o Dir::Etc::SourceParts="$apt/sources"
-	-o Dir::State::Lists="$apt/lists"
-	-o Dir::Cache="$apt/cache"
-	-o APT::Architecture=amd64 -o APT::Architectures=amd64
-	-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+mkdir -p "$d/debs"
 pkgs=("linux-headers-$abi-$flavour" "linux-headers-$abi-common" "linux-kbuild-$abi")
 missing=()
 for p in "${pkgs[@]}"; do
 	ls "$d/debs/${p}_"*.deb >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	timed "apt-get update (private lists for: $suites)" \
-		apt-get "${aptopts[@]}" -q update >"$apt/update.log" 2>&1 ||
-		die "apt-get update failed, see $apt/update.log"
+	apt_private "$apt" deb "$suites"
 	(cd "$d/debs" && timed "downloading ${missing[*]}" \
-		apt-get "${aptopts[@]}" -q download "${missing[@]}" >"$apt/download.log" 2>&1) ||
+		apt-get "${APT_OPTS[@]}" -q download "${missing[@]}" >"$apt/download.log" 2>&1) ||
 		die "could not download ${missing[*]} (see $apt/download.log)"
 fi
 root=$d/root
