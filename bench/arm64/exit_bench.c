@@ -27,6 +27,8 @@
 #include "processor.h"
 #include "ucall_common.h"
 
+#include "../bench_main.h"
+
 #define MMIO_GPA	0x8000000ul	/* unbacked, exits to userspace */
 #define IOEVENTFD_GPA	0x8001000ul	/* unbacked, zero-length ioeventfd */
 
@@ -133,14 +135,6 @@ static void check_ioeventfd(u64 n)
 	TEST_ASSERT_EQ(count, n);
 }
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void bench(int kind, u64 n, u64 warm)
 {
 	struct kvm_ioeventfd ioev = { .addr = IOEVENTFD_GPA, .len = 0 };
@@ -185,9 +179,7 @@ static void bench(int kind, u64 n, u64 warm)
 	}
 	expect_sync(vcpu, -1);
 
-	printf("bench %s %lu %lu %.1f\n", kind_name[kind], n, t1 - t0,
-	       (double)(t1 - t0) / n);
-	fflush(stdout);
+	bench_report(kind_name[kind], n, t0, t1);
 	kvm_vm_free(vm);
 	if (efd >= 0) {
 		close(efd);
@@ -197,34 +189,5 @@ static void bench(int kind, u64 n, u64 warm)
 
 int main(int argc, char *argv[])
 {
-	u64 n = 10000, warm = 100;
-	int opt, k, i;
-
-	while ((opt = getopt(argc, argv, "n:w:")) != -1) {
-		switch (opt) {
-		case 'n':
-			n = strtoull(optarg, NULL, 0);
-			break;
-		case 'w':
-			warm = strtoull(optarg, NULL, 0);
-			break;
-		default:
-			TEST_FAIL("usage: %s [-n N] [-w WARM] [KIND...]", argv[0]);
-		}
-	}
-	TEST_ASSERT(n > 0 && warm > 0, "N and WARM must be > 0");
-
-	if (optind == argc) {
-		for (k = 0; k < NR_KINDS; k++)
-			bench(k, n, warm);
-		return 0;
-	}
-	for (i = optind; i < argc; i++) {
-		for (k = 0; k < NR_KINDS; k++)
-			if (!strcmp(argv[i], kind_name[k]))
-				break;
-		TEST_ASSERT(k < NR_KINDS, "unknown kind '%s'", argv[i]);
-		bench(k, n, warm);
-	}
-	return 0;
+	return bench_main(argc, argv, kind_name, NR_KINDS, bench);
 }
