@@ -8,24 +8,12 @@ SPARSE_SUITE=${SPARSE_SUITE:-sid}
 bin=$BUILD/tools/bin/sparse
 valid() { [ -x "$bin" ] && [ "$(sh "$(base_git)/scripts/checker-valid.sh" "$bin" -m64 2>/dev/null)" = 1 ]; }
 valid && exit 0
-need apt-get dpkg-source make gcc
-apt=$BUILD/apt
-mkdir -p "$apt/src-sources" "$apt/src-lists/partial" "$apt/src" "$BUILD/tools/bin"
-uri=$(awk '/^URIs:/ { print $2 }' "$apt/sources/base.sources")
-[ -n "$uri" ] || die "run scripts/fetch-base.sh first (it records the mirror)"
-cat >"$apt/src-sources/sparse.sources" <<EOS
-Types: deb-src
-URIs: $uri
-Suites: $SPARSE_SUITE
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
-opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt/src-sources"
-      -o Dir::State::Lists="$apt/src-lists" -o Dir::Cache="$apt/cache"
-      -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
-apt-get "${opts[@]}" -q update >"$apt/src-update.log" 2>&1 || die "apt-get update (deb-src $SPARSE_SUITE) failed"
+need dpkg-source make gcc
+apt=$BUILD/apt-sparse
+mkdir -p "$apt/src" "$BUILD/tools/bin"
+apt_private "$apt" deb-src "$SPARSE_SUITE"
 rm -rf "$apt/src"/*
-(cd "$apt/src" && apt-get "${opts[@]}" -q --download-only source sparse >/dev/null 2>&1) ||
+(cd "$apt/src" && apt-get "${APT_OPTS[@]}" -q --download-only source sparse >/dev/null 2>&1) ||
 	die "could not download the sparse source package from $SPARSE_SUITE"
 (cd "$apt/src" && dpkg-source -q --no-check -x ./*.dsc sparse-src >/dev/null) ||
 	die "could not unpack the sparse source package"
