@@ -9,3 +9,6 @@ vm_boot() {
 		-kernel "$1" -initrd "$2" -append "$3" </dev/null >"$4" 2>&1
 }
 CMDLINE="console=ttyAMA0 panic=-1 quiet"
+# Seconds before scripts/boot.sh kills a VM that hangs (VM_TIMEOUT overrides):
+# a VM with all of selftests/arm64.list takes about 1.5 min under TCG.
+VM_TIMEOUT_DEFAULT=480

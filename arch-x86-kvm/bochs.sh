@@ -57,3 +57,6 @@ vm_boot() {
 # 115200 baud: at the default 9600 the emulated UART drains slower than the
 # tests write, and output still queued at power-off would be lost.
 CMDLINE="console=ttyS0,115200 panic=-1 quiet kvm.force_emulation_prefix=1"
+# Seconds before scripts/boot.sh kills a VM that hangs (VM_TIMEOUT overrides):
+# a VM with all of selftests/x86.list takes 2-5 min in Bochs, two side by side.
+VM_TIMEOUT_DEFAULT=900

@@ -8,3 +8,6 @@ vm_boot() {
 		-kernel "$1" -initrd "$2" -append "$3" </dev/null >"$4" 2>&1
 }
 CMDLINE="console=ttyS0 panic=-1 quiet kvm.force_emulation_prefix=1"
+# Seconds before scripts/boot.sh kills a VM that hangs (VM_TIMEOUT overrides):
+# a VM with all of selftests/x86.list takes about 1 min under TCG.
+VM_TIMEOUT_DEFAULT=480

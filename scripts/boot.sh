@@ -2,7 +2,8 @@
 # boot.sh ARCH EMULATOR KERNEL TESTDIR LOG "EXTRA_CMDLINE" TEST...
 # Pack busybox + the TEST binaries (from TESTDIR) into an initramfs, boot it
 # with the arch's EMULATOR invocation (arch-ARCH-kvm/EMULATOR.sh: qemu, bochs)
-# and save the console in LOG.  The VM is killed after $VM_TIMEOUT seconds.
+# and save the console in LOG.  The VM is killed after $VM_TIMEOUT seconds
+# (default: the emulator file's VM_TIMEOUT_DEFAULT, else 900).
 # MODULES_DIR=DIR adds out-of-tree modules that /init loads before the tests.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 7 ] || die "usage: boot.sh x86|arm64 EMULATOR KERNEL TESTDIR LOG CMDLINE TEST..."
@@ -54,7 +55,7 @@ fi
 log "booting $arch ($(basename "$(dirname "$kernel")")) on $emulator ${extra:+[$extra] }with $# test(s)"
 # The emulator runs in its own process group, so that a timeout or a
 # Ctrl-C ends it and everything it started.
-tmo=${VM_TIMEOUT:-900}
+tmo=${VM_TIMEOUT:-${VM_TIMEOUT_DEFAULT:-900}}
 set -m
 WORK=$root vm_boot "$kernel" "$root.cpio.gz" "$CMDLINE $extra" "$logf" &
 pid=$!

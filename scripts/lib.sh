@@ -28,6 +28,9 @@ timed() {
 	log "$label"
 	"$@" || rc=$?
 	log "$label: $(( $(date +%s) - t0 ))s (rc=$rc)"
+	# check.sh collects step times for the report (TAP diagnostics).
+	[ -z "${TIMING_LOG:-}" ] ||
+		printf '%s\t%s\n' "$label" "$(( $(date +%s) - t0 ))" >>"$TIMING_LOG"
 	return $rc
 }
 

@@ -97,10 +97,11 @@ awk -F'\t' '
 		print "TAP version 13"
 		print "1.." n
 		for (i = 1; i <= n; i++) print lines[i]
+		while ((getline t < timing) > 0) { split(t, f, "\t"); printf "# time: %s: %ss\n", f[1], f[2] }
 		if (xfail) print "# known failures (test-bed reasons, see selftests/*.list; not counted as passed): " xfail
 		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 		exit fail > 0
-	}' "$rows" >"$tap" && rc=0 || rc=$?
+	}' timing="$res/timing.tsv" "$rows" >"$tap" && rc=0 || rc=$?
 
 cat "$tap"
 exit "$rc"

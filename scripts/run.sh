@@ -23,8 +23,8 @@ mkdir -p "$res"
 # Selftests come from the full series in both variants: the "before" branch
 # carries the same selftest patches, only the kernel differs.
 git -C "$wt" checkout -q --detach tb/series
-"$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$kst" "${tests[@]}"
-"$TOP/scripts/build-kernel.sh" "$arch" "$variant"
+timed "$arch: selftests" "$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$kst" "${tests[@]}"
+timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
 kernel=$BUILD/img/$(base_id)/$arch-$variant/kernel
 
 run_cell() {
@@ -33,6 +33,8 @@ run_cell() {
 	"$TOP/scripts/boot.sh" "$arch" "$CELL_EMULATOR" "$kernel" "$kst" "$logf" "$CELL_PARAMS" "${tests[@]}"
 	"$TOP/scripts/parse-console.sh" "$logf" "${tests[@]}" >"${logf%.log}.tsv"
 	log "$arch/$cell/$variant: $(( $(date +%s) - t0 ))s: $(cut -f2 "${logf%.log}.tsv" | sort | uniq -c | xargs)"
+	[ -z "${TIMING_LOG:-}" ] ||
+		printf '%s/%s/%s VM\t%s\n' "$arch" "$cell" "$variant" "$(( $(date +%s) - t0 ))" >>"$TIMING_LOG"
 }
 # Bochs is single-threaded: its cells run side by side, two at a time.
 # QEMU uses both host CPUs (MTTCG, -smp 2), so its cells run one by one.
