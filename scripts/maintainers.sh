@@ -19,6 +19,10 @@ for p in "${patches[@]}"; do paths+=("$TOP/patches/$p"); done
 	echo "    Marc Zyngier <maz@kernel.org>, Oliver Upton <oupton@kernel.org>"
 	echo "Cc: kvm@vger.kernel.org, kvmarm@lists.linux.dev, linux-arm-kernel@lists.infradead.org,"
 	echo "    linux-doc@vger.kernel.org, linux-kernel@vger.kernel.org"
+	# Reviewers of a KVM sub-area the series touches (e.g. KVM Xen for
+	# patches that change arch/x86/kvm/xen.c), as get_maintainer.pl names them.
+	xen=$(gm "${paths[@]}" | grep -E 'dwmw2@|paul@xen' | paste -sd, - | sed 's/,/, /g')
+	[ -z "$xen" ] || echo "Cc (KVM Xen): $xen"
 	echo
 	echo "## Whole series (cover letter), as get_maintainer.pl prints it"
 	gm "${paths[@]}" | sed 's/^/    /'
