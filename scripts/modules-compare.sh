@@ -62,9 +62,19 @@ for cell in "$@"; do
 			# /init reports the srcversion of kvm, kvm_amd and kvm_intel.
 			case $m in kvm | kvm-amd | kvm-intel) ;; *) got+="+$m "; continue ;; esac
 			sv=$(modinfo -F srcversion "$res/$cell-$set.mods/$ko")
-			tr -d '\r' <"$logf" | grep -qx "@@tb module ${m//-/_} srcversion $sv" ||
-				why+="${m//-/_} srcversion is not $sv; "
-			got+="${m//-/_} $sv "
+			line=$(tr -d '\r' <"$logf" | grep "^@@tb module ${m//-/_} srcversion " || true)
+			case $line in "@@tb module ${m//-/_} srcversion $sv taint"*) ;;
+				*) why+="${m//-/_} srcversion is not $sv; " ;; esac
+			# srcversion can be the same for both sets (kvm-intel: the
+			# series doesn't change its sources); only the out-of-tree
+			# patched build taints the kernel with "O".
+			t=${line##* taint }
+			[ "$line" = "${line% taint *}" ] && t=
+			if { [ $set = patched ] && [[ $t != *O* ]]; } ||
+			   { [ $set = stock ] && [[ $t == *O* ]]; }; then
+				why+="${m//-/_} taint is '$t' (patched: O, stock: no O); "
+			fi
+			got+="${m//-/_} $sv taint ${t:--} "
 			for a in $args; do
 				v=$(tr -d '\r' <"$logf" | sed -n "s|^@@tb param ${m//-/_}/parameters/${a%%=*} = ||p")
 				[ -n "$v" ] || continue

@@ -27,18 +27,23 @@ fi
 
 # status: one line per loaded KVM module.
 status() {
-	local m sv what any=
+	local m sv taint what any=
 	for m in kvm kvm_intel kvm_amd; do
 		[ -d "$sys/$m" ] || continue
 		any=1
 		sv=$(cat "$sys/$m/srcversion" 2>/dev/null || echo -)
+		taint=$(cat "$sys/$m/taint" 2>/dev/null || true)
 		what="not the patched build (stock, or another build)"
 		[ -e "$sys/$m/refcnt" ] || what="built into the kernel"
+		# srcversion alone can't tell: a module whose own sources the
+		# series doesn't change (kvm-intel) has the stock srcversion.  The
+		# patched build is out of tree, which taints the kernel with "O".
 		if [ -n "$dir" ] && [ -f "$dir/ok" ] && [ "$sv" != - ] &&
+		   [[ $taint == *O* ]] &&
 		   grep -qx "srcversion ${m//_/-} $sv" "$dir/info"; then
 			what="patched: series $(awk '$1 == "series" { print $2 }' "$dir/info"), tb/series $(awk '$1 == "tb/series" { print substr($2, 1, 12) }' "$dir/info")"
 		fi
-		printf '%-10s srcversion %-24s %s\n' "$m" "$sv" "$what"
+		printf '%-10s srcversion %-24s taint %-3s %s\n' "$m" "$sv" "${taint:--}" "$what"
 	done
 	[ -n "$any" ] || echo "no KVM module loaded"
 	echo "series in this repository: $(series_hash)"
