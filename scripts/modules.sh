@@ -73,8 +73,9 @@ grep -qx 'CONFIG_KVM_AMD=m' "$kdir/.config" && mods+=(kvm-amd)
 
 # 4. The sources: arch/x86/kvm and virt/kvm of tb/series and the Kbuild,
 #    with the Makefiles' $(srctree)/{arch/x86/kvm,virt/kvm} pointed at the
-#    copy, and include/trace (see Kbuild: it instantiates arch/x86/kvm's
-#    tracepoints).  Re-made from scratch whenever tb/series or Kbuild change.
+#    copy, include/trace (see Kbuild: it instantiates arch/x86/kvm's
+#    tracepoints) and asm/kvm_host.h as include/asm/kvm_host.h, found before
+#    KDIR's.  Re-made from scratch whenever tb/series or Kbuild change.
 out=$(mod_dir "$kdir")
 src=$out/src obj=$out/obj
 stamp="$rev $(sha256sum <"$TOP/Kbuild" | cut -c1-12) $release"
@@ -84,6 +85,8 @@ if [ "$(cat "$src/.stamp" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$src" "$obj"
 	mkdir -p "$src"
 	git -C "$wt" archive "$rev" arch/x86/kvm virt/kvm include/trace | tar -x -C "$src"
+	mkdir -p "$src/include/asm"
+	git -C "$wt" show "$rev:arch/x86/include/asm/kvm_host.h" >"$src/include/asm/kvm_host.h"
 	cp "$TOP/Kbuild" "$src/Kbuild"
 	find "$src" -name 'Makefile*' -exec sed -i \
 		's@\$(srctree)/\(arch/x86/kvm\|virt/kvm\)@$(TB_KVM_SRC)/\1@g' {} +
@@ -96,6 +99,10 @@ mkdir -p "$obj"
 args=(-C "$kdir" M="$src" MO="$obj" TB_KVM_SRC="$src")
 [ -z "${MODULES_CC:-}" ] || args+=(CC="$MODULES_CC")
 export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+# ccache's direct mode would reuse objects compiled before include/asm/
+# kvm_host.h shadowed KDIR's (it does not notice a new file earlier in the
+# include path); the preprocessor mode hashes what the compiler really sees.
+export CCACHE_NODIRECT=1
 touch "$out/.build-start"
 _mk() { make "${args[@]}" -j"$JOBS" modules >"$out/build.log" 2>&1; }
 timed "building ${mods[*]} against $kdir ($release), -j$JOBS; log: $out/build.log" _mk ||
@@ -103,10 +110,10 @@ timed "building ${mods[*]} against $kdir ($release), -j$JOBS; log: $out/build.lo
 # The .cmd files name sources and headers relative to $obj (the build's
 # working directory) or absolutely; -I and -iquote may be glued to them.
 deps=$(cd "$obj" && find . -name '*.cmd' -exec cat {} + | tr ' \\:' '\n\n\n' |
-	sed -E 's#^-[a-z]+([./])#\1#' | grep -E '(^|/)(arch/x86/kvm|virt/kvm)/.*\.[chS]$' | sort -u |
+	sed -E 's#^-[a-z]+([./])#\1#' | grep -E '(^|/)(arch/x86/kvm|virt/kvm)/.*\.[chS]$|/asm/kvm_host\.h$' | sort -u |
 	xargs -r realpath -m -- | sort -u)
 foreign=$(echo "$deps" | grep -v -e '^$' -e "^$src/" -e "^$obj/" || true)
-[ -z "$foreign" ] || die "the build used arch/x86/kvm or virt/kvm files that are not the series' copy: $(echo "$foreign" | head -n 5 | xargs)"
+[ -z "$foreign" ] || die "the build used arch/x86/kvm, virt/kvm or asm/kvm_host.h files that are not the series' copy: $(echo "$foreign" | head -n 5 | xargs)"
 log "$(echo "$deps" | grep -c "^$src/") arch/x86/kvm and virt/kvm sources and headers used, all from $src"
 written=$(find "$kdir" -newer "$out/.build-start" -print 2>/dev/null | head -n 5 || true)
 [ -z "$written" ] || log "warning: files in KDIR changed during the build: $(echo "$written" | xargs)"
