@@ -127,8 +127,10 @@ kbuild_kernel() {
 	for f in "${@:5}"; do frags+=("$TOP/arch-$arch-kvm/$f"); done
 	frag=$(mktemp)
 	# Expected value of each option: the last fragment that sets it wins.
-	cat "${frags[@]}" | awk -F= '/^CONFIG_/ { v[$1] = $0 } END { for (k in v) print v[k] }' >"$frag"
-	for f in "${frags[@]}"; do if [ "$f" -nt "$out/.config" ]; then stale=1; fi; done
+	cat "${frags[@]}" | awk -F= '/^CONFIG_/ { v[$1] = $0 } END { for (k in v) print v[k] }' | sort >"$frag"
+	# Reconfigure when the merged fragments differ from those of the last
+	# configuration (by content: a file's date says nothing in a clone).
+	[ "$(cat "$out/.tb-fragments" 2>/dev/null)" = "$(sha256sum <"$frag")" ] || stale=1
 	cc=gcc
 	[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
 	need make ccache "$cc"
@@ -150,6 +152,7 @@ kbuild_kernel() {
 			fi
 		done)
 		[ -z "$bad" ] || { rm -f "$frag"; die "$arch: options dropped by olddefconfig: $bad"; }
+		sha256sum <"$frag" >"$out/.tb-fragments"
 	fi
 	rm -f "$frag"
 	case $arch in
