@@ -78,7 +78,7 @@ grep -qx 'CONFIG_KVM_AMD=m' "$kdir/.config" && mods+=(kvm-amd)
 #    KDIR's.  Re-made from scratch whenever tb/series or Kbuild change.
 out=$(mod_dir "$kdir")
 src=$out/src obj=$out/obj
-stamp="$rev $(sha256sum <"$TOP/Kbuild" | cut -c1-12) $release"
+stamp="$rev $(cat "$TOP/Kbuild" "$TOP/scripts/modules.sh" "$TOP/scripts/modules-lib.sh" | sha256sum | cut -c1-12) $release"
 rm -f "$out/ok" "$out/info" "$out"/*.ko
 if [ "$(cat "$src/.stamp" 2>/dev/null)" != "$stamp" ]; then
 	log "copying arch/x86/kvm, virt/kvm and include/trace of tb/series (${rev:0:12}) to $src"
