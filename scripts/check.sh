@@ -30,5 +30,5 @@ if grep -q $'^git am.*\tpass\t' "$res/gates.tsv"; then
 	done
 fi
 cat "$steps" >>"$res/gates.tsv"
-printf 'make check before the report\t%s\n' "$(( $(date +%s) - t0 ))" >>"$TIMING_LOG"
+time_record "make check before the report" "$t0"
 "$TOP/scripts/report.sh" "${arches[@]}"

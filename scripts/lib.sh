@@ -28,10 +28,15 @@ timed() {
 	log "$label"
 	"$@" || rc=$?
 	log "$label: $(( $(date +%s) - t0 ))s (rc=$rc)"
-	# check.sh collects step times for the report (TAP diagnostics).
-	[ -z "${TIMING_LOG:-}" ] ||
-		printf '%s\t%s\n' "$label" "$(( $(date +%s) - t0 ))" >>"$TIMING_LOG"
+	time_record "$label" "$t0"
 	return $rc
+}
+
+# time_record LABEL START: note that step LABEL took since START (epoch
+# seconds) in $TIMING_LOG, if set; check.sh sets it, report.sh prints it.
+time_record() {
+	[ -z "${TIMING_LOG:-}" ] ||
+		printf '%s\t%s\n' "$1" "$(( $(date +%s) - $2 ))" >>"$TIMING_LOG"
 }
 
 # Identity of the base: "debian-<version>" or "kdir-<short sha>".

@@ -68,8 +68,7 @@ for cell in "$@"; do
 			# srcversion can be the same for both sets (kvm-intel: the
 			# series doesn't change its sources); only the out-of-tree
 			# patched build taints the kernel with "O".
-			t=${line##* taint }
-			[ "$line" = "${line% taint *}" ] && t=
+			t=$(sed -n 's/.* taint //p' <<<"$line")
 			if { [ $set = patched ] && [[ $t != *O* ]]; } ||
 			   { [ $set = stock ] && [[ $t == *O* ]]; }; then
 				why+="${m//-/_} taint is '$t' (patched: O, stock: no O); "

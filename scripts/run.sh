@@ -33,11 +33,10 @@ run_cell() {
 	"$TOP/scripts/boot.sh" "$arch" "$CELL_EMULATOR" "$kernel" "$kst" "$logf" "$CELL_PARAMS" "${tests[@]}"
 	"$TOP/scripts/parse-console.sh" "$logf" "${tests[@]}" >"${logf%.log}.tsv"
 	log "$arch/$cell/$variant: $(( $(date +%s) - t0 ))s: $(cut -f2 "${logf%.log}.tsv" | sort | uniq -c | xargs)"
-	[ -z "${TIMING_LOG:-}" ] ||
-		printf '%s/%s/%s VM\t%s\n' "$arch" "$cell" "$variant" "$(( $(date +%s) - t0 ))" >>"$TIMING_LOG"
+	time_record "$arch/$cell/$variant VM" "$t0"
 }
 # Bochs is single-threaded: its cells run side by side, two at a time.
-# QEMU uses both host CPUs (MTTCG, -smp 2), so its cells run one by one.
+# QEMU cells run one by one (the x86 VM uses both host CPUs, -smp 2).
 pids=()
 for cell in "${cells[@]}"; do
 	cell "$arch" "$cell"
