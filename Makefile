@@ -44,6 +44,12 @@ check: deps
 bench: deps
 	@bash $(S)/bench.sh $(ARCHES)
 
+# make bisect: every patch builds (x86_64 two configs, arm64, touched
+# selftests), into bisect/results.md (scripts/bisect.sh).
+.PHONY: bisect
+bisect: deps
+	@bash $(S)/bisect.sh
+
 dev: deps
 	@CELL=$(CELL) bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
 

@@ -8,7 +8,7 @@
 # count, repeatable run after run on any host load.  Every (cell, kernel) is
 # booted BENCH_RUNS times (default 2) to show the run-to-run spread.  The
 # table goes to bench/results.md (BENCH_OUT), stamped with the series hash
-# (scripts/series-hash.sh; scripts/bench-stale.sh compares it) and the base.
+# (scripts/series-hash.sh; scripts/stale.sh compares it) and the base.
 #
 # Kernels: $BUILD/img/<base>/ARCH-{before,series}/kernel, as built by "make
 # check" / "make run", if they are at tb/VARIANT; else scripts/bench-kernel.sh

@@ -4,7 +4,8 @@
 # with the arch's EMULATOR invocation (arch-ARCH-kvm/EMULATOR.sh: qemu, bochs)
 # and save the console in LOG.  The VM is killed after $VM_TIMEOUT seconds
 # (default: the emulator file's VM_TIMEOUT_DEFAULT, else 900).
-# MODULES_DIR=DIR adds out-of-tree modules that /init loads before the tests.
+# MODULES_DIR=DIR adds out-of-tree modules that /init loads before the tests;
+# ROOT_EXTRA=DIR adds files to the root.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 7 ] || die "usage: boot.sh x86|arm64 EMULATOR KERNEL TESTDIR LOG CMDLINE TEST..."
 arch=$1 emulator=$2 kernel=$3 tdir=$4 logf=$5 extra=$6
@@ -48,6 +49,8 @@ if [ -n "${MODULES_DIR:-}" ]; then
 		[ -z "$m" ] || cp "$MODULES_DIR/$m" "$root/modules/" || die "module $MODULES_DIR/$m missing"
 	done <"$MODULES_DIR/load"
 fi
+# ROOT_EXTRA (optional): a directory copied over the root as it is.
+[ -z "${ROOT_EXTRA:-}" ] || cp -a "$ROOT_EXTRA/." "$root/" || die "cannot copy ROOT_EXTRA=$ROOT_EXTRA"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$root.cpio.gz"
 
 # shellcheck source=/dev/null

@@ -15,7 +15,10 @@ export TIMING_LOG=$res/timing.tsv
 timed "gates" "$TOP/scripts/gates.sh"
 # Sweeps too long for CI keep committed results stamped with the series
 # hash: flag them when the series has changed since.
-"$TOP/scripts/bench-stale.sh" --tsv >>"$res/gates.tsv" || true
+for sweep in "bench/results.md bench" "bisect/results.md bisect"; do
+	# shellcheck disable=SC2086
+	"$TOP/scripts/stale.sh" --tsv $sweep >>"$res/gates.tsv" || true
+done
 steps=$res/steps.tsv
 : >"$steps"
 if grep -q $'^git am.*\tpass\t' "$res/gates.tsv"; then

@@ -1,18 +1,18 @@
 #!/bin/bash
 # docs-sparse.sh GATES_TSV: sparse (C=2) on every KVM .c file the series
 # touches, and "make htmldocs SPHINXDIRS=virt" if it touches Documentation/:
-# no warning may be new compared with the base.  Uses the bisect work tree.
+# no warning may be new compared with the base.  Uses the bisect work tree
+# and build directories (scripts/bisect-lib.sh).
 . "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/bisect-lib.sh"
 out=$1
 gate() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; [ "$2" != fail ] || log "FAIL: $1: $3"; }
 "$TOP/scripts/build-sparse.sh" || { gate "sparse C=2" fail "no usable sparse (scripts/build-sparse.sh)"; }
 sparse=$BUILD/tools/bin/sparse
-export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
-wt=$(worktree)-bisect
-obase=$BUILD/out/$(base_id)/bisect
+wt=$bwt
 tip=$(git -C "$(worktree)" rev-parse tb/series)
 base=$(base_commit)
-[ -e "$wt/.git" ] || die "run bisect-build.sh first"
+bisect_worktree
 files=$(git -C "$wt" diff --name-only "$base" "$tip")
 # Warnings without line numbers, so moved code does not count as new.
 norm() { grep -E 'warning|error' | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort; }
@@ -23,13 +23,12 @@ for arch in x86 arm64; do
 	srcs=$(echo "$files" | grep -E "^(arch/$arch/kvm|virt/kvm)/.*\.c$" || true)
 	[ -n "$srcs" ] || continue
 	objs=$(echo "$srcs" | sed -e 's/\.c$/.o/' -e "s|^virt/kvm/|arch/$arch/kvm/../../../virt/kvm/|")
-	cc=gcc
-	[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
+	log "sparse C=2 $arch, base and tip: $(echo $srcs)"
 	for rev in base tip; do
 		git -C "$wt" checkout -q --detach "${!rev}"
-		# shellcheck disable=SC2046,SC2086
-		make -s -C "$wt" $(kmake_args "$arch") O="$obase/$name" CC="ccache $cc" \
-			C=2 CHECK="$sparse" -j"$JOBS" $objs >"$obase/sparse-$arch-$rev.log" 2>&1 || true
+		configure "$name"
+		# shellcheck disable=SC2086
+		kmake "$name" C=2 CHECK="$sparse" -j"$JOBS" $objs >"$obase/sparse-$arch-$rev.log" 2>&1 || true
 	done
 	new=$(comm -13 <(norm <"$obase/sparse-$arch-base.log") <(norm <"$obase/sparse-$arch-tip.log"))
 	if grep -q 'not available or not up to date' "$obase/sparse-$arch-tip.log"; then
@@ -45,6 +44,7 @@ if echo "$files" | grep -q '^Documentation/'; then
 	for rev in base tip; do
 		git -C "$wt" checkout -q --detach "${!rev}"
 		rm -rf "$obase/docs-$rev"
+		log "htmldocs SPHINXDIRS=virt ($rev)"
 		timed "htmldocs SPHINXDIRS=virt ($rev)" \
 			make -s -C "$wt" O="$obase/docs-$rev" SPHINXDIRS=virt htmldocs \
 			>"$obase/htmldocs-$rev.log" 2>&1 || true

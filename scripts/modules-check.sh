@@ -9,7 +9,8 @@
 # kvm_<vendor>.* parameters become insmod arguments).  Every test of
 # selftests/x86.list runs; the results must equal those of 'make check':
 # patched == series kernel (KVM built in), stock == before kernel.  Prints
-# TAP, exits non-zero on any difference.  Needs the results of 'make check'
+# TAP, exits non-zero on any difference.  Then "make load/unload" run live
+# in a VM (scripts/modules-live.sh).  Needs the results of 'make check'
 # and its selftest binaries (MODULES_KST=DIR: binaries built elsewhere).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/modules-lib.sh"
@@ -96,5 +97,13 @@ for cell in "${cells[@]}"; do
 	done
 done
 
-# 5. Compare, as TAP.
-"$TOP/scripts/modules-compare.sh" "$arch" "$pdir" "$stock" "${cells[@]}"
+# 5. "make load", "make unload" and "make modules-status" for real, in a VM
+#    of the first cell (base kernel, stock modules under /lib/modules).
+live=0
+"$TOP/scripts/modules-live.sh" "${cells[0]}" "$kdir" "$kernel" "$pdir" "$stock" >"$res/live.txt" || live=$?
+
+# 6. Compare, as TAP; the live run's transcript and verdict as diagnostics.
+rc=0
+"$TOP/scripts/modules-compare.sh" "$arch" "$pdir" "$stock" "${cells[@]}" || rc=$?
+sed 's/^\(ok\|not ok\) - /# live: \1: /' "$res/live.txt"
+[ $rc -eq 0 ] && [ $live -eq 0 ]

@@ -1,0 +1,33 @@
+#!/bin/bash
+# stale.sh [--tsv] FILE TARGET: are the committed results in FILE (written by
+# "make TARGET") current?  They are if their stamp, the "Series hash:" line,
+# equals the hash of the series in patches/ (scripts/series-hash.sh), and no
+# table row of FILE says "fail".  Prints one TAP line, or with --tsv one
+# gates.tsv line (NAME, pass|fail, DETAIL); exits 0 if current, else 1.
+. "$(dirname "$0")/lib.sh"
+tsv=
+[ "${1:-}" = --tsv ] && { tsv=1; shift; }
+[ $# -eq 2 ] || die "usage: stale.sh [--tsv] FILE TARGET"
+file=$1 target=$2
+res=$TOP/$file
+name="$file measured on the current series"
+now=$("$TOP/scripts/series-hash.sh")
+stamp=
+[ -f "$res" ] && stamp=$(sed -n 's/^Series hash: `\([0-9a-f]*\)`.*/\1/p' "$res" | head -n1)
+if [ -z "$stamp" ]; then
+	ok=fail detail="no stamp in $file; run 'make $target'"
+elif [ "$stamp" != "$now" ]; then
+	ok=fail detail="measured on series $stamp, patches/ is $now; run 'make $target'"
+elif grep -q '^|.*| fail |' "$res"; then
+	ok=fail detail="$file records a failure: $(grep -m1 '^|.*| fail |' "$res")"
+else
+	ok=pass detail="series $now"
+fi
+if [ -n "$tsv" ]; then
+	printf '%s\t%s\t%s\n' "$name" "$ok" "$detail"
+elif [ $ok = pass ]; then
+	echo "ok - $name # $detail"
+else
+	echo "not ok - $name # $detail"
+fi
+[ $ok = pass ]
