@@ -44,6 +44,12 @@ check: deps
 bench: deps
 	@bash $(S)/bench.sh $(ARCHES)
 
+# make regress: the whole KVM selftests suite through its installed runner,
+# base vs series, into regress/results.md (scripts/regress.sh).
+.PHONY: regress
+regress: deps
+	@bash $(S)/regress.sh $(ARCHES)
+
 # make bisect: every patch builds (x86_64 two configs, arm64, touched
 # selftests), into bisect/results.md (scripts/bisect.sh).
 .PHONY: bisect

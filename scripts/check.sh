@@ -15,7 +15,7 @@ export TIMING_LOG=$res/timing.tsv
 timed "gates" "$TOP/scripts/gates.sh"
 # Sweeps too long for CI keep committed results stamped with the series
 # hash: flag them when the series has changed since.
-for sweep in "bench/results.md bench" "bisect/results.md bisect"; do
+for sweep in "bench/results.md bench" "bisect/results.md bisect" "regress/results.md regress"; do
 	# shellcheck disable=SC2086
 	"$TOP/scripts/stale.sh" --tsv $sweep >>"$res/gates.tsv" || true
 done

@@ -1,0 +1,107 @@
+#!/bin/bash
+# regress-report.sh SECONDS ARCH...: compare the runner TAP of "make regress"
+# ($BUILD/regress/<base>/ARCH-CELL-{before,series}.tap) and write
+# regress/results.md (REGRESS_OUT), stamped with the series hash.  A test is
+# a regression if it fails on the series kernel and not on the base kernel
+# in the same cell; regressions are rows with "fail" in the result column,
+# which scripts/stale.sh turns into a failed make check.  Tests that fail on
+# both kernels are listed with their reason from selftests/regress-known.tsv.
+. "$(dirname "$0")/lib.sh"
+[ $# -ge 2 ] || die "usage: regress-report.sh SECONDS ARCH..."
+secs=$1
+shift
+id=$(base_id)
+out=$BUILD/regress/$id
+dest=${REGRESS_OUT:-$TOP/regress/results.md}
+known=$TOP/selftests/regress-known.tsv
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# outcomes TAP: "NAME<TAB>pass|fail|skip|timeout" per test of the runner.
+outcomes() {
+	sed -n 's/^\(not \)\{0,1\}ok [0-9]* selftests: kvm: \(.*\)$/\1|\2/p' "$1" |
+	awk -F'|' '{
+		name = $2; sub(/ # .*/, "", name)
+		o = $1 == "not " ? "fail" : "pass"
+		if ($2 ~ /# SKIP/) o = "skip"
+		if ($2 ~ /# TIMEOUT/) o = "timeout"
+		print name "\t" o
+	}'
+}
+# Every test of the installed list, so a test the VM never reached counts.
+rows=$tmp/rows	# ARCH CELL TEST BEFORE SERIES
+: >"$rows"
+for arch in "$@"; do
+	list=$out/$arch/install/kselftest-list.txt
+	[ -f "$list" ] || continue
+	for tap in "$out/$arch"-*-series.tap; do
+		[ -f "$tap" ] || continue
+		cell=$(basename "$tap" -series.tap)
+		cell=${cell#"$arch"-}
+		outcomes "$tap" >"$tmp/s"
+		outcomes "$out/$arch-$cell-before.tap" >"$tmp/b" 2>/dev/null || : >"$tmp/b"
+		sed -n 's/^kvm://p' "$list" | xargs -n1 basename |
+		awk -v a="$arch" -v c="$cell" -F'\t' -v OFS='\t' '
+			FILENAME == ARGV[1] { b[$1] = $2; next }
+			FILENAME == ARGV[2] { s[$1] = $2; next }
+			{ print a, c, $1, ($1 in b) ? b[$1] : "notrun", ($1 in s) ? s[$1] : "notrun" }
+		' "$tmp/b" "$tmp/s" - >>"$rows"
+	done
+done
+[ -s "$rows" ] || die "no results under $out: run 'make regress' first"
+{
+	echo "# Whole KVM selftests suite, base kernel vs series"
+	echo
+	echo "Written by \`make regress\` (scripts/regress.sh); do not edit."
+	echo
+	echo "Series hash: \`$("$TOP/scripts/series-hash.sh")\` (scripts/series-hash.sh)"
+	echo "Base: \`$(cat "$BUILD/base/version")\`, tb/before \`$(git -C "$(worktree)" rev-parse --short=12 tb/before)\`, tb/series \`$(git -C "$(worktree)" rev-parse --short=12 tb/series)\`"
+	echo "Runner: the installed \`run_kselftest.sh -c kvm -o ${REGRESS_TIMEOUT:-180}\` in each test VM; wall time ${secs}s"
+	echo
+	echo "A regression is a test that fails (or times out, or is not reached)"
+	echo "on the series kernel but not on the base kernel of the same cell."
+	echo
+	echo "| arch/cell | tests | base pass/fail/skip | series pass/fail/skip | regressions | fixes | result |"
+	echo "|---|---:|---|---|---|---|---|"
+	awk -F'\t' '
+		function cls(o) { return o == "pass" ? "p" : o == "skip" ? "s" : "f" }
+		{
+			k = $1 "/" $2; n[k]++; keys[k] = 1
+			cnt[k, "b", cls($4)]++; cnt[k, "s", cls($5)]++
+			if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
+			if (cls($4) == "f" && cls($5) != "f") fix[k] = fix[k] (fix[k] == "" ? "" : ", ") $3
+		}
+		END {
+			for (k in keys)
+				printf "| %s | %d | %d/%d/%d | %d/%d/%d | %s | %s | %s |\n", k, n[k],
+					cnt[k, "b", "p"], cnt[k, "b", "f"], cnt[k, "b", "s"],
+					cnt[k, "s", "p"], cnt[k, "s", "f"], cnt[k, "s", "s"],
+					reg[k] == "" ? "0" : reg[k], fix[k] == "" ? "-" : fix[k],
+					reg[k] == "" ? "pass" : "fail"
+		}' "$rows" | sort
+	echo
+	echo "## Failing on both kernels (test-bed reasons)"
+	echo
+	echo "| test | arch/cells | base / series | reason |"
+	echo "|---|---|---|---|"
+	awk -F'\t' '
+		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
+		function f(o) { return o != "pass" && o != "skip" }
+		f($4) && f($5) {
+			t = $1 "/" $3; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
+			how[t] = $4 " / " $5; name[t] = $3
+		}
+		END {
+			for (t in cells)
+				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
+					(name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
+		}' "$known" "$rows" | sort
+	echo
+	echo "## Skipped on both kernels"
+	echo
+	awk -F'\t' '$4 == "skip" && $5 == "skip" { s[$1 "/" $2] = s[$1 "/" $2] " " $3 }
+		END { for (k in s) printf "- %s:%s\n", k, s[k] }' "$rows" | sort
+} >"$dest.tmp"
+mv "$dest.tmp" "$dest"
+log "wrote $dest"
+! grep -q '| fail |$' "$dest"

@@ -1,0 +1,114 @@
+#!/bin/bash
+# regress.sh [ARCH...]: "make regress".  The whole KVM selftests suite, run
+# by its installed kselftest runner (run_kselftest.sh -c kvm), on the "before"
+# kernel and on the series kernel, in every cell of arch-ARCH-kvm/matrix
+# (REGRESS_CELLS="ARCH/CELL ..." picks some).  The suite is built once per
+# arch from tb/series, statically, and installed with "make -C
+# tools/testing/selftests TARGETS=kvm install"; the kernels are those of
+# make check (scripts/build-kernel.sh).  Per-test timeout: REGRESS_TIMEOUT
+# seconds (default 180; the suite's own settings say 120 on hardware).
+# Writes the runner's TAP per cell and kernel to $BUILD/regress/<base>/, and
+# the comparison to regress/results.md, stamped with the series hash
+# (scripts/regress-report.sh).
+. "$(dirname "$0")/lib.sh"
+need git make gcc dpkg-deb apt-get
+arches=("$@")
+[ ${#arches[@]} -gt 0 ] || arches=(x86 arm64)
+tmo=${REGRESS_TIMEOUT:-180}
+t0=$(date +%s)
+"$TOP/scripts/fetch-base.sh"
+"$TOP/scripts/tree.sh"
+id=$(base_id)
+out=$BUILD/regress/$id
+mkdir -p "$out"
+
+# Private work tree at tb/series; objects go to $out/ARCH/kst-build.
+src=$BUILD/src-regress
+want=$(git -C "$(worktree)" rev-parse tb/series)
+if [ ! -e "$src/.git" ]; then
+	git -C "$(base_git)" worktree prune
+	git -C "$(base_git)" worktree add -q --detach "$src" "$want"
+fi
+git -C "$src" checkout -q --detach "$want"
+
+# bash-static ARCH: the runner is a bash script; busybox has no bash.
+bash_static() {
+	local a=$1 deb d=$BUILD/bash-static
+	[ -x "$d/$a/bash" ] && return 0
+	mkdir -p "$d/dl"
+	deb=amd64
+	[ "$a" = arm64 ] && deb=arm64
+	log "fetching bash-static:$deb"
+	(cd "$d/dl" && apt-get -q -o APT::Sandbox::User=root download "bash-static:$deb" >/dev/null) ||
+		die "could not download bash-static:$deb (apt-get download)"
+	rm -rf "$d/$a.tmp" && dpkg-deb -x "$d"/dl/bash-static_*_"$deb".deb "$d/$a.tmp"
+	mkdir -p "$d/$a" && cp "$d/$a.tmp/bin/bash-static" "$d/$a/bash" && rm -rf "$d/$a.tmp"
+}
+
+for arch in "${arches[@]}"; do
+	karch=$(karch "$arch")
+	cross=
+	[ "$arch" = arm64 ] && cross=aarch64-linux-gnu-
+	bash_static "$arch"
+	# The suite, installed: run_kselftest.sh, kselftest-list.txt, kvm/.
+	inst=$out/$arch/install
+	hdr=$out/$arch/usr
+	if [ "$(cat "$inst/.commit" 2>/dev/null)" != "$want" ]; then
+		rm -rf "$inst" "$hdr"
+		# shellcheck disable=SC2046
+		make -s -C "$src" $(kmake_args "$arch") O="$out/$arch/hdr-build" \
+			INSTALL_HDR_PATH="$hdr" headers_install >/dev/null || die "$arch: headers_install failed"
+		export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+		install_suite() {
+			make -s -C "$src/tools/testing/selftests" TARGETS=kvm -j"$JOBS" O="$out/$arch/kst-build" \
+				ARCH="$karch" CROSS_COMPILE="$cross" CC="ccache ${cross}gcc" \
+				KHDR_INCLUDES="-isystem $hdr/include" LDFLAGS=-static \
+				INSTALL_PATH="$inst" install >"$out/$arch/build.log" 2>&1
+		}
+		timed "$arch: build and install the KVM selftests target" install_suite ||
+			{ grep -E 'error' "$out/$arch/build.log" | head -n 20 >&2
+			  die "$arch: building the KVM selftests failed (log: $out/$arch/build.log)"; }
+		echo "$want" >"$inst/.commit"
+	fi
+	n=$(grep -c '^kvm:' "$inst/kselftest-list.txt")
+	log "$arch: $n tests in kselftest-list.txt"
+
+	# The VM's root: the install as /kst, bash, and a /usr/bin/timeout
+	# that takes coreutils' --foreground (busybox's does not; the runner
+	# passes it first, so dropping it keeps the same per-test limit).
+	root=$out/$arch/root
+	rm -rf "$root" && mkdir -p "$root/bin" "$root/usr/bin"
+	cp -a "$inst" "$root/kst"
+	cp "$BUILD/bash-static/$arch/bash" "$root/bin/bash"
+	printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec busybox timeout "$@"\n' >"$root/usr/bin/timeout"
+	chmod +x "$root/usr/bin/timeout"
+	for a in awk basename cut date dirname env expr grep head id kill mkdir mktemp nproc \
+		 readlink realpath rm sed seq sort tail tee touch tr uniq wc xargs; do
+		ln -s /bin/busybox "$root/bin/$a"
+	done
+	tests=$out/$arch/tests
+	rm -rf "$tests" && mkdir -p "$tests/tb"
+	cp "$TOP/selftests/run-suite.sh" "$tests/tb/"
+
+	mapfile -t cells < <(cells "$arch")
+	for variant in before series; do
+		timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
+		kernel=$BUILD/img/$id/$arch-$variant/kernel
+		for cell in "${cells[@]}"; do
+			if [ -n "${REGRESS_CELLS:-}" ] && ! echo " $REGRESS_CELLS " | grep -q " $arch/$cell "; then
+				continue
+			fi
+			cell "$arch" "$cell"
+			logf=$out/$arch-$cell-$variant.log
+			# The whole suite in one VM: its limit is every test at
+			# its timeout, plus boot.
+			ROOT_EXTRA=$root TEST_TIMEOUT=$(( n * tmo + 60 )) VM_TIMEOUT=$(( n * tmo + 300 )) \
+				timed "$arch/$cell/$variant: whole suite" "$TOP/scripts/boot.sh" "$arch" \
+				"$CELL_EMULATOR" "$kernel" "$tests" "$logf" "$CELL_PARAMS" "tb/run-suite.sh $tmo"
+			# The runner's own TAP, as it printed it.
+			tr -d '\r' <"$logf" | sed -n '/^@@tb begin /,/^@@tb end /p' | sed '1d;$d' >"${logf%.log}.tap"
+			log "$arch/$cell/$variant: $(grep -c '^ok ' "${logf%.log}.tap") ok, $(grep -c '^not ok ' "${logf%.log}.tap") not ok"
+		done
+	done
+done
+"$TOP/scripts/regress-report.sh" "$(( $(date +%s) - t0 ))" "${arches[@]}"
