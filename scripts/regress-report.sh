@@ -97,6 +97,28 @@ done
 					(name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
 		}' "$known" "$rows" | sort
 	echo
+	echo "## Failing on the base kernel only"
+	echo
+	echo "The tests this series adds fail on the base kernel by design.  Any"
+	echo "other test here passed on the series kernel and failed on the base"
+	echo "kernel in the same cell; the why column says what made it fail."
+	echo
+	echo "| test | arch/cells | base / series | why |"
+	echo "|---|---|---|---|"
+	awk -F'\t' '
+		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
+		FILENAME == ARGV[2] { ours[$1] = 1; next }
+		function f(o) { return o != "pass" && o != "skip" }
+		f($4) && !f($5) {
+			t = $1 "/" $3; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
+			how[t] = $4 " / " $5; name[t] = $3
+		}
+		END {
+			for (t in cells)
+				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
+					(name[t] in ours) ? "new test of this series: guards its fixes" : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
+		}' "$known" <(for p in $(series); do sed -n 's|^+++ b/tools/testing/selftests/kvm/[a-z0-9]*/\([a-z0-9_-]*\)\.c$|\1|p' "$TOP/patches/$p"; done | sort -u) "$rows" | sort
+	echo
 	echo "## Skipped on both kernels"
 	echo
 	awk -F'\t' '$4 == "skip" && $5 == "skip" { s[$1 "/" $2] = s[$1 "/" $2] " " $3 }

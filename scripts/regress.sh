@@ -2,7 +2,8 @@
 # regress.sh [ARCH...]: "make regress".  The whole KVM selftests suite, run
 # by its installed kselftest runner (run_kselftest.sh -c kvm), on the "before"
 # kernel and on the series kernel, in every cell of arch-ARCH-kvm/matrix
-# (REGRESS_CELLS="ARCH/CELL ..." picks some).  The suite is built once per
+# (REGRESS_CELLS="ARCH/CELL ..." picks some; REGRESS_VARIANTS="before" or
+# "series" runs one kernel, so that two runs can share the machine).  The suite is built once per
 # arch from tb/series, statically, and installed with "make -C
 # tools/testing/selftests TARGETS=kvm install"; the kernels are those of
 # make check (scripts/build-kernel.sh).  Per-test timeout: REGRESS_TIMEOUT
@@ -91,7 +92,7 @@ for arch in "${arches[@]}"; do
 	cp "$TOP/selftests/run-suite.sh" "$tests/tb/"
 
 	mapfile -t cells < <(cells "$arch")
-	for variant in before series; do
+	for variant in ${REGRESS_VARIANTS:-before series}; do
 		timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
 		kernel=$BUILD/img/$id/$arch-$variant/kernel
 		for cell in "${cells[@]}"; do

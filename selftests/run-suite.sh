@@ -2,7 +2,14 @@
 # run-suite.sh TIMEOUT: run in a test VM by "make regress" (scripts/regress.sh).
 # Runs the whole installed KVM selftests target (/kst, from "make -C
 # tools/testing/selftests TARGETS=kvm install") with its own runner, exactly
-# as a user runs it, with TIMEOUT seconds per test.  The runner's TAP goes to
-# the console.
+# as a user runs it, with TIMEOUT seconds per test.  The runner's TAP and
+# every test's output (which the runner prefixes with "# ") go to the console.
+#
+# The runner writes test output to /dev/stdout; devtmpfs has no such link
+# (udev makes it on a full system), so make the /dev/fd links first.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do
+	[ -e "/dev/${i#*:}" ] || ln -s "/proc/self/fd/${i%%:*}" "/dev/${i#*:}"
+done
 cd /kst || exit 1
 exec ./run_kselftest.sh -c kvm -o "$1"
