@@ -1,5 +1,5 @@
 #!/bin/bash
-# regress-report.sh SECONDS ARCH...: compare the runner TAP of "make regress"
+# regress-report.sh ARCH...: compare the runner TAP of "make regress"
 # ($BUILD/regress/<base>/ARCH-CELL-{before,series}.tap) and write
 # regress/results.md (REGRESS_OUT), stamped with the series hash.  A test is
 # a regression if it fails on the series kernel and not on the base kernel
@@ -7,9 +7,7 @@
 # which scripts/stale.sh turns into a failed make check.  Tests that fail on
 # both kernels are listed with their reason from selftests/regress-known.tsv.
 . "$(dirname "$0")/lib.sh"
-[ $# -ge 2 ] || die "usage: regress-report.sh SECONDS ARCH..."
-secs=$1
-shift
+[ $# -ge 1 ] || die "usage: regress-report.sh ARCH..."
 id=$(base_id)
 out=$BUILD/regress/$id
 dest=${REGRESS_OUT:-$TOP/regress/results.md}
@@ -56,19 +54,29 @@ done
 	echo
 	echo "Series hash: \`$("$TOP/scripts/series-hash.sh")\` (scripts/series-hash.sh)"
 	echo "Base: \`$(cat "$BUILD/base/version")\`, tb/before \`$(git -C "$(worktree)" rev-parse --short=12 tb/before)\`, tb/series \`$(git -C "$(worktree)" rev-parse --short=12 tb/series)\`"
-	echo "Runner: the installed \`run_kselftest.sh -c kvm -o ${REGRESS_TIMEOUT:-180}\` in each test VM; wall time ${secs}s"
+	echo "Runner: the installed \`run_kselftest.sh -c kvm -o ${REGRESS_TIMEOUT:-180}\` in each test VM"
+	echo "Time per suite run (VM boot to power-off): $(cat "$out"/*-*-*.secs 2>/dev/null | awk '{ printf "%s%s %ss", s, $1, $2; s = ", " }')"
 	echo
 	echo "A regression is a test that fails (or times out, or is not reached)"
-	echo "on the series kernel but not on the base kernel of the same cell."
+	echo "on the series kernel but not on the base kernel of the same cell,"
+	echo "unless selftests/regress-known.tsv names it flaky with its observed"
+	echo "failure rate on both kernels; flaky tests are listed, never retried."
+	echo
+	for arch in x86 arm64; do
+		missing=$(for c in $(cells "$arch"); do grep -q "^$arch	$c	" "$rows" || printf ' %s' "$c"; done)
+		[ -z "$missing" ] || echo "Not swept in this run: $arch cells$missing."
+	done
 	echo
 	echo "| arch/cell | tests | base pass/fail/skip | series pass/fail/skip | regressions | fixes | result |"
 	echo "|---|---:|---|---|---|---|---|"
 	awk -F'\t' '
+		FILENAME == ARGV[1] { if ($2 ~ /^flaky/) flaky[$1] = 1; next }
 		function cls(o) { return o == "pass" ? "p" : o == "skip" ? "s" : "f" }
 		{
 			k = $1 "/" $2; n[k]++; keys[k] = 1
 			cnt[k, "b", cls($4)]++; cnt[k, "s", cls($5)]++
-			if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
+			if (cls($5) == "f" && cls($4) != "f" && ($3 in flaky)) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
+			else if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
 			if (cls($4) == "f" && cls($5) != "f") fix[k] = fix[k] (fix[k] == "" ? "" : ", ") $3
 		}
 		END {
@@ -76,9 +84,9 @@ done
 				printf "| %s | %d | %d/%d/%d | %d/%d/%d | %s | %s | %s |\n", k, n[k],
 					cnt[k, "b", "p"], cnt[k, "b", "f"], cnt[k, "b", "s"],
 					cnt[k, "s", "p"], cnt[k, "s", "f"], cnt[k, "s", "s"],
-					reg[k] == "" ? "0" : reg[k], fix[k] == "" ? "-" : fix[k],
-					reg[k] == "" ? "pass" : "fail"
-		}' "$rows" | sort
+					(reg[k] == "" ? "0" : reg[k]) (flk[k] == "" ? "" : " (flaky, see below: " flk[k] ")"),
+					fix[k] == "" ? "-" : fix[k], reg[k] == "" ? "pass" : "fail"
+		}' "$known" "$rows" | sort
 	echo
 	echo "## Failing on both kernels (test-bed reasons)"
 	echo
@@ -118,6 +126,10 @@ done
 				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
 					(name[t] in ours) ? "new test of this series: guards its fixes" : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
 		}' "$known" <(for p in $(series); do sed -n 's|^+++ b/tools/testing/selftests/kvm/[a-z0-9]*/\([a-z0-9_-]*\)\.c$|\1|p' "$TOP/patches/$p"; done | sort -u) "$rows" | sort
+	echo
+	echo "## Flaky (named with the observed failure rate, never retried)"
+	echo
+	awk -F'\t' '$2 ~ /^flaky/ { sub(/^flaky: */, "", $2); printf "- %s: %s\n", $1, $2 }' "$known" | sort
 	echo
 	echo "## Skipped on both kernels"
 	echo

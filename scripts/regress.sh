@@ -103,13 +103,16 @@ for arch in "${arches[@]}"; do
 			logf=$out/$arch-$cell-$variant.log
 			# The whole suite in one VM: its limit is every test at
 			# its timeout, plus boot.
+			t1=$(date +%s)
 			ROOT_EXTRA=$root TEST_TIMEOUT=$(( n * tmo + 60 )) VM_TIMEOUT=$(( n * tmo + 300 )) \
 				timed "$arch/$cell/$variant: whole suite" "$TOP/scripts/boot.sh" "$arch" \
 				"$CELL_EMULATOR" "$kernel" "$tests" "$logf" "$CELL_PARAMS" "tb/run-suite.sh $tmo"
+			printf '%s\t%s\n' "$arch/$cell/$variant" "$(( $(date +%s) - t1 ))" >"${logf%.log}.secs"
 			# The runner's own TAP, as it printed it.
 			tr -d '\r' <"$logf" | sed -n '/^@@tb begin /,/^@@tb end /p' | sed '1d;$d' >"${logf%.log}.tap"
 			log "$arch/$cell/$variant: $(grep -c '^ok ' "${logf%.log}.tap") ok, $(grep -c '^not ok ' "${logf%.log}.tap") not ok"
 		done
 	done
 done
-"$TOP/scripts/regress-report.sh" "$(( $(date +%s) - t0 ))" "${arches[@]}"
+log "make regress: $(( $(date +%s) - t0 ))s"
+"$TOP/scripts/regress-report.sh" "${arches[@]}"
