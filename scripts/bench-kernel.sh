@@ -18,11 +18,7 @@ rev=$(git -C "$(base_git)" rev-parse --verify "$2^{commit}") || die "no revision
 if [ -f "$img/kernel" ] && [ "$(cat "$img/commit" 2>/dev/null)" = "$rev" ]; then
 	exit 0
 fi
-if [ ! -e "$src/.git" ]; then
-	git -C "$(base_git)" worktree prune
-	git -C "$(base_git)" worktree add -q --detach "$src" "$rev"
-fi
-git -C "$src" checkout -q --detach "$rev"
+private_worktree "$src" "$rev"
 mkdir -p "$img"
 kbuild_kernel "$arch" "$src" "$BUILD/bench/out/$arch" "$img/build.log"
 cp "$KIMAGE" "$img/kernel"

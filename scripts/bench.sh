@@ -42,13 +42,7 @@ raw=$logs/raw.tsv
 # Private work tree for the selftests library, at tb/series.
 src=$BUILD/src-bench
 want=$(git -C "$wt" rev-parse tb/series)
-if [ ! -e "$src/.git" ]; then
-	log "creating work tree $src (tb/series)"
-	git -C "$(base_git)" worktree prune
-	git -C "$(base_git)" worktree add -q --detach "$src" "$want"
-elif [ "$(git -C "$src" rev-parse HEAD)" != "$want" ]; then
-	git -C "$src" checkout -q --detach "$want"
-fi
+private_worktree "$src" "$want"
 
 # kernels ARCH: set KB and KS to the images of tb/before and tb/series: those
 # of make check/run if both are current, else both built by

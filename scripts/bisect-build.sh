@@ -7,7 +7,7 @@
 . "$TOP/scripts/bisect-lib.sh"
 out=${1:-/dev/stdout}
 gate() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; [ "$2" != fail ] || log "FAIL: $1: $3"; }
-bisect_worktree
+private_worktree "$bwt" "$(base_commit)"
 
 mapfile -t commits < <(git -C "$bwt" rev-list --reverse "$(base_commit)..$(git -C "$(worktree)" rev-parse tb/series)")
 mapfile -t names < <(series)

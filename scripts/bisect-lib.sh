@@ -9,12 +9,6 @@ targets=("x86-m x86 kvm.config bisect-m.config"
 	 "x86-alt x86 kvm.config bisect-alt.config"
 	 "arm64 arm64 kvm.config")
 
-bisect_worktree() {
-	[ -e "$bwt/.git" ] && return 0
-	git -C "$(base_git)" worktree prune
-	git -C "$(base_git)" worktree add -q --detach "$bwt" "$(base_commit)"
-}
-
 kmake() { # NAME, make args...
 	local name=$1 arch cc=gcc
 	shift

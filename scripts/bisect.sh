@@ -12,6 +12,7 @@ dest=${BISECT_OUT:-$TOP/bisect/results.md}
 t0=$(date +%s)
 "$TOP/scripts/fetch-base.sh"
 "$TOP/scripts/tree.sh"
+. "$TOP/scripts/bisect-lib.sh"	# targets
 hash=$("$TOP/scripts/series-hash.sh")
 tsv=$(mktemp)
 trap 'rm -f "$tsv" "$dest.tmp"' EXIT
@@ -32,9 +33,10 @@ fails=$(grep -c $'\tfail\t' "$tsv" || true)
 	echo "selftests the patch adds or changes.  Targets, tinyconfig plus the"
 	echo "fragments of arch-ARCH-kvm/:"
 	echo
-	echo '- `x86-m`: kvm.config + bisect-m.config (KVM, KVM_INTEL, KVM_AMD =m, KVM_WERROR)'
-	echo '- `x86-alt`: kvm.config + bisect-alt.config (=m, KVM_SMM, KVM_XEN, KVM_HYPERV off, PROVE_LOCKING)'
-	echo '- `arm64`: kvm.config'
+	for t in "${targets[@]}"; do
+		read -r name arch frags <<<"$t"
+		echo "- \`$name\`: $(for f in $frags; do printf '%s' "${sep:-}arch-$arch-kvm/$f"; sep=' + '; done)"
+	done
 	echo
 	echo "| patch | result | built (seconds) |"
 	echo "|---|---|---|"

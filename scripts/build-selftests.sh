@@ -18,10 +18,7 @@ hdr=$out/usr
 hdr_stamp=$out/.headers-$(git -C "$src" rev-parse HEAD 2>/dev/null || echo none)
 if [ ! -f "$hdr_stamp" ] || [ ! -d "$hdr/include/linux" ] || [ -n "$(git -C "$src" status --porcelain -- include/uapi arch/*/include/uapi 2>/dev/null)" ]; then
 	rm -f "$out"/.headers-*
-	# shellcheck disable=SC2046
-	make -s -C "$src" $(kmake_args "$arch") O="$out/hdr-build" \
-		INSTALL_HDR_PATH="$hdr" headers_install >/dev/null ||
-		die "$arch: headers_install failed"
+	uapi_headers "$arch" "$src" "$out"
 	touch "$hdr_stamp"
 fi
 

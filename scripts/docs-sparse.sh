@@ -9,11 +9,10 @@ out=$1
 gate() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; [ "$2" != fail ] || log "FAIL: $1: $3"; }
 "$TOP/scripts/build-sparse.sh" || { gate "sparse C=2" fail "no usable sparse (scripts/build-sparse.sh)"; }
 sparse=$BUILD/tools/bin/sparse
-wt=$bwt
 tip=$(git -C "$(worktree)" rev-parse tb/series)
 base=$(base_commit)
-bisect_worktree
-files=$(git -C "$wt" diff --name-only "$base" "$tip")
+private_worktree "$bwt" "$base"
+files=$(git -C "$bwt" diff --name-only "$base" "$tip")
 # Warnings without line numbers, so moved code does not count as new.
 norm() { grep -E 'warning|error' | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort; }
 
@@ -25,7 +24,7 @@ for arch in x86 arm64; do
 	objs=$(echo "$srcs" | sed -e 's/\.c$/.o/' -e "s|^virt/kvm/|arch/$arch/kvm/../../../virt/kvm/|")
 	log "sparse C=2 $arch, base and tip: $(echo $srcs)"
 	for rev in base tip; do
-		git -C "$wt" checkout -q --detach "${!rev}"
+		git -C "$bwt" checkout -q --detach "${!rev}"
 		configure "$name"
 		# shellcheck disable=SC2086
 		kmake "$name" C=2 CHECK="$sparse" -j"$JOBS" $objs >"$obase/sparse-$arch-$rev.log" 2>&1 || true
@@ -42,11 +41,11 @@ done
 
 if echo "$files" | grep -q '^Documentation/'; then
 	for rev in base tip; do
-		git -C "$wt" checkout -q --detach "${!rev}"
+		git -C "$bwt" checkout -q --detach "${!rev}"
 		rm -rf "$obase/docs-$rev"
 		log "htmldocs SPHINXDIRS=virt ($rev)"
 		timed "htmldocs SPHINXDIRS=virt ($rev)" \
-			make -s -C "$wt" O="$obase/docs-$rev" SPHINXDIRS=virt htmldocs \
+			make -s -C "$bwt" O="$obase/docs-$rev" SPHINXDIRS=virt htmldocs \
 			>"$obase/htmldocs-$rev.log" 2>&1 || true
 	done
 	[ -f "$obase/docs-tip/Documentation/output/virt/index.html" ] ||

@@ -47,6 +47,29 @@ base_commit() { cat "$BUILD/base/commit"; }
 # Per-base work tree holding the branches of this project.
 worktree() { echo "$BUILD/src/$(base_id)"; }
 
+# uapi_headers ARCH SRC DIR: install the uapi headers of the tree SRC for
+# ARCH into DIR/usr (built in DIR/hdr-build, so SRC stays clean).
+uapi_headers() {
+	# shellcheck disable=SC2046
+	make -s -C "$2" $(kmake_args "$1") O="$3/hdr-build" \
+		INSTALL_HDR_PATH="$3/usr" headers_install >/dev/null ||
+		die "$1: headers_install failed"
+}
+
+# private_worktree DIR REV: a work tree of the base repository at DIR with
+# its HEAD detached at REV, created on first use, for a script that must not
+# move the shared work tree's checkout.
+private_worktree() {
+	if [ ! -e "$1/.git" ]; then
+		log "creating work tree $1"
+		git -C "$(base_git)" worktree prune
+		git -C "$(base_git)" worktree add -q --detach "$1" "$2" ||
+			die "could not create the work tree $1"
+	elif [ "$(git -C "$1" rev-parse HEAD)" != "$(git -C "$1" rev-parse "$2^{commit}")" ]; then
+		git -C "$1" checkout -q --detach "$2"
+	fi
+}
+
 karch() {
 	case $1 in
 	x86) echo x86_64 ;;

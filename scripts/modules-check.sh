@@ -31,12 +31,7 @@ done
 
 # 1. The unpatched base kernel, KVM as modules, in its own work tree.
 wt=$(worktree)-base
-if [ ! -e "$wt/.git" ]; then
-	git -C "$(base_git)" worktree prune
-	git -C "$(base_git)" worktree add -q --detach "$wt" "$(base_commit)" ||
-		die "could not create the work tree $wt"
-fi
-[ "$(git -C "$wt" rev-parse HEAD)" = "$(base_commit)" ] || git -C "$wt" checkout -q --detach "$(base_commit)"
+private_worktree "$wt" "$(base_commit)"
 kdir=$BUILD/out/$id/$arch-kvm-m
 kbuild_kernel "$arch" "$wt" "$kdir" "$res/kernel-build.log" modules.config
 kernel=$KIMAGE

@@ -47,6 +47,25 @@ for arch in "$@"; do
 	done
 done
 [ -s "$rows" ] || die "no results under $out: run 'make regress' first"
+
+# failures both|base: table rows of the tests that fail on both kernels, or
+# on the base kernel only, per test with its cells and why: the series' own
+# tests guard its fixes; any other test's reason is in $known.
+failures() {
+	awk -F'\t' -v sel="$1" '
+		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
+		FILENAME == ARGV[2] { ours[$1] = 1; next }
+		function f(o) { return o != "pass" && o != "skip" }
+		f($4) && (sel == "both" ? f($5) : !f($5)) {
+			t = $1 "/" $3; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
+			how[t] = $4 " / " $5; name[t] = $3
+		}
+		END {
+			for (t in cells)
+				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
+					(sel == "base" && name[t] in ours) ? "new test of this series: guards its fixes" : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
+		}' "$known" <(for p in $(series); do sed -n 's|^+++ b/tools/testing/selftests/kvm/[a-z0-9]*/\([a-z0-9_-]*\)\.c$|\1|p' "$TOP/patches/$p"; done | sort -u) "$rows" | sort
+}
 {
 	echo "# Whole KVM selftests suite, base kernel vs series"
 	echo
@@ -92,18 +111,7 @@ done
 	echo
 	echo "| test | arch/cells | base / series | reason |"
 	echo "|---|---|---|---|"
-	awk -F'\t' '
-		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
-		function f(o) { return o != "pass" && o != "skip" }
-		f($4) && f($5) {
-			t = $1 "/" $3; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
-			how[t] = $4 " / " $5; name[t] = $3
-		}
-		END {
-			for (t in cells)
-				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
-					(name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
-		}' "$known" "$rows" | sort
+	failures both
 	echo
 	echo "## Failing on the base kernel only"
 	echo
@@ -113,19 +121,7 @@ done
 	echo
 	echo "| test | arch/cells | base / series | why |"
 	echo "|---|---|---|---|"
-	awk -F'\t' '
-		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
-		FILENAME == ARGV[2] { ours[$1] = 1; next }
-		function f(o) { return o != "pass" && o != "skip" }
-		f($4) && !f($5) {
-			t = $1 "/" $3; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
-			how[t] = $4 " / " $5; name[t] = $3
-		}
-		END {
-			for (t in cells)
-				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
-					(name[t] in ours) ? "new test of this series: guards its fixes" : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
-		}' "$known" <(for p in $(series); do sed -n 's|^+++ b/tools/testing/selftests/kvm/[a-z0-9]*/\([a-z0-9_-]*\)\.c$|\1|p' "$TOP/patches/$p"; done | sort -u) "$rows" | sort
+	failures base
 	echo
 	echo "## Flaky (named with the observed failure rate, never retried)"
 	echo

@@ -26,11 +26,7 @@ mkdir -p "$out"
 # Private work tree at tb/series; objects go to $out/ARCH/kst-build.
 src=$BUILD/src-regress
 want=$(git -C "$(worktree)" rev-parse tb/series)
-if [ ! -e "$src/.git" ]; then
-	git -C "$(base_git)" worktree prune
-	git -C "$(base_git)" worktree add -q --detach "$src" "$want"
-fi
-git -C "$src" checkout -q --detach "$want"
+private_worktree "$src" "$want"
 
 # bash-static ARCH: the runner is a bash script; busybox has no bash.
 bash_static() {
@@ -56,9 +52,7 @@ for arch in "${arches[@]}"; do
 	hdr=$out/$arch/usr
 	if [ "$(cat "$inst/.commit" 2>/dev/null)" != "$want" ]; then
 		rm -rf "$inst" "$hdr"
-		# shellcheck disable=SC2046
-		make -s -C "$src" $(kmake_args "$arch") O="$out/$arch/hdr-build" \
-			INSTALL_HDR_PATH="$hdr" headers_install >/dev/null || die "$arch: headers_install failed"
+		uapi_headers "$arch" "$src" "$out/$arch"
 		export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 		install_suite() {
 			make -s -C "$src/tools/testing/selftests" TARGETS=kvm -j"$JOBS" O="$out/$arch/kst-build" \
