@@ -2,14 +2,19 @@
 # build-selftests.sh ARCH SRCDIR OUTDIR TEST...
 # Build the named KVM selftests (e.g. x86/userspace_io_test) statically from
 # SRCDIR into OUTDIR, against SRCDIR's uapi headers.  Incremental.
+# KST_CC=clang builds with clang instead of gcc (x86 only); KST_CFLAGS adds
+# compiler flags (e.g. -Werror), for the whole build, library included.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 4 ] || die "usage: build-selftests.sh x86|arm64 SRCDIR OUTDIR TEST..."
 arch=$1 src=$2 out=$3
 shift 3
 need make gcc
 [ -d "$src/tools/testing/selftests/kvm" ] || die "$src is not a kernel tree"
-cross=
-[ "$arch" = arm64 ] && { need aarch64-linux-gnu-gcc; cross=aarch64-linux-gnu-; }
+cc=${KST_CC:-gcc} cross=
+case $cc in gcc|clang) ;; *) die "KST_CC=$cc: only gcc or clang" ;; esac
+[ "$arch" = arm64 ] && { [ "$cc" = gcc ] || die "KST_CC=$cc: arm64 builds with gcc only"
+			 need aarch64-linux-gnu-gcc; cross=aarch64-linux-gnu-; }
+need "$cc"
 mkdir -p "$out"
 export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 
@@ -27,8 +32,8 @@ for t in "$@"; do targets+=("$out/$t"); done
 karch=$(karch "$arch")
 log "$arch: building selftests: $*"
 make -s -C "$src/tools/testing/selftests/kvm" -j"$JOBS" ARCH="$karch" \
-	CROSS_COMPILE="$cross" CC="ccache ${cross}gcc" OUTPUT="$out" \
-	KHDR_INCLUDES="-isystem $hdr/include" LDFLAGS=-static \
+	CROSS_COMPILE="$cross" CC="ccache ${cross}$cc" OUTPUT="$out" \
+	EXTRA_CFLAGS="${KST_CFLAGS:-}" KHDR_INCLUDES="-isystem $hdr/include" LDFLAGS=-static \
 	"${targets[@]}" >"$out/build.log" 2>&1 ||
 	{ grep -E 'error|Error' "$out/build.log" | head -n 30 >&2
 	  die "$arch: selftest build failed (log: $out/build.log)"; }

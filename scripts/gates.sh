@@ -14,17 +14,12 @@ wt=$(worktree)
 mapfile -t patches < <(series)
 
 # 1. git am of the whole series (tree.sh aborts and names the patch on failure).
+#    Nothing after it can run without the applied tree.
 if msg=$("$TOP/scripts/tree.sh" 2>&1); then
 	gate "git am: ${#patches[@]} patches onto $(cat "$BUILD/base/version")" pass ""
 else
 	gate "git am onto $(cat "$BUILD/base/version")" fail "$(echo "$msg" | tail -n1)"
-	# 6. b4 accepts the exported series as a thread and applies it.
-if msg=$("$TOP/scripts/b4-check.sh" 2>&1); then
-	gate "b4 am + git am of the threaded series" pass "$(echo "$msg" | grep -m1 'Total patches' | xargs)"
-else
-	gate "b4 am + git am of the threaded series" fail "$(echo "$msg" | grep -m1 error)"
-fi
-exit 0
+	exit 0
 fi
 
 # 2. checkpatch --strict on every patch, tolerating only the listed types.
@@ -77,7 +72,24 @@ done
 
 # 5. sparse and htmldocs: no new warnings versus the base.
 "$TOP/scripts/docs-sparse.sh" "$out" || gate "sparse/htmldocs" fail "docs-sparse.sh stopped: see log above"
-# 6. b4 accepts the exported series as a thread and applies it.
+# 6. The selftests the series adds or changes build warning-free with
+#    -Werror: gcc and clang for x86_64, gcc for arm64.
+git -C "$wt" checkout -q --detach tb/series
+for cc_arch in "gcc x86" "clang x86" "gcc arm64"; do
+	read -r cc arch <<<"$cc_arch"
+	tests=$(cd "$TOP/patches" && series | xargs cat |
+		sed -n "s|^+++ b/tools/testing/selftests/kvm/\($arch/[^/]*\)\.c$|\1|p" | sort -u | xargs)
+	[ -n "$tests" ] || continue
+	name="selftests $arch, $cc -Werror: $(echo "$tests" | wc -w) tests"
+	# shellcheck disable=SC2086
+	if msg=$(KST_CC=$cc KST_CFLAGS=-Werror "$TOP/scripts/build-selftests.sh" "$arch" "$wt" \
+		"$BUILD/kst/werror-$cc-$arch" $tests 2>&1); then
+		gate "$name" pass "$tests"
+	else
+		gate "$name" fail "$(echo "$msg" | grep -m2 -E 'error|warning' | tr '\n' ' ')"
+	fi
+done
+# 7. b4 accepts the exported series as a thread and applies it.
 if msg=$("$TOP/scripts/b4-check.sh" 2>&1); then
 	gate "b4 am + git am of the threaded series" pass "$(echo "$msg" | grep -m1 'Total patches' | xargs)"
 else
