@@ -8,9 +8,9 @@
 # the five arm64 tests in fresh VMs, before and series kernels alternating:
 # 2 of 12 VMs went wrong with -smp 2, 0 of 12 with -smp 1; the same failures
 # hit 3 VHE VMs of make check runs with -smp 2.  The vCPU threads share the CPU.
+vm_check() { need qemu-system-aarch64; }
 # vm_boot KERNEL INITRD CMDLINE CONSOLE: boot, console output to CONSOLE.
 vm_boot() {
-	need qemu-system-aarch64
 	qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
 		-cpu max,pauth-impdef=on -smp 1 -m 2G -nographic -no-reboot \
 		-kernel "$1" -initrd "$2" -append "$3" </dev/null >"$4" 2>&1

@@ -10,12 +10,14 @@ bochs_panic() {
 	grep -a 'PANIC' "$1" 2>/dev/null | grep -v 'soft power off' | head -n1 | grep .
 }
 
+vm_check() {
+	[ -x "$BUILD/bochs/bin/bochs" ] || die "Bochs 3.x missing ($BUILD/bochs/bin/bochs); run scripts/deps.sh"
+	need xorriso
+}
 # vm_boot KERNEL INITRD CMDLINE CONSOLE: boot, console output to CONSOLE.
 vm_boot() {
 	local iso=$WORK/cd
 	local bochs=$BUILD/bochs/bin/bochs
-	[ -x "$bochs" ] || die "Bochs 3.x missing ($bochs); run scripts/deps.sh"
-	need xorriso
 	mkdir -p "$iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
 	cp "$1" "$iso/bzimage"

@@ -5,9 +5,9 @@
 # exactly 1 ns per executed instruction (L1 and L2 alike), and idle time is
 # skipped instead of slept, so a guest clock_gettime() difference is an
 # instruction count that does not depend on the host or its load.
+vm_check() { need qemu-system-x86_64; }
 # vm_boot KERNEL INITRD CMDLINE CONSOLE: boot, console output to CONSOLE.
 vm_boot() {
-	need qemu-system-x86_64
 	qemu-system-x86_64 -M q35 -cpu max -smp 1 -m 2G -nographic -no-reboot \
 		-icount shift=0,sleep=off \
 		-kernel "$1" -initrd "$2" -append "$3" </dev/null >"$4" 2>&1

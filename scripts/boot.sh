@@ -13,6 +13,9 @@ shift 6
 [ -f "$TOP/arch-$arch-kvm/$emulator.sh" ] ||
 	die "no emulator '$emulator' for $arch (arch-$arch-kvm/$emulator.sh)"
 need cpio gzip timeout
+# shellcheck source=/dev/null
+. "$TOP/arch-$arch-kvm/$emulator.sh"
+vm_check	# the emulator's own tools, before anything is built
 [ -f "$kernel" ] || die "no kernel image at $kernel"
 case $arch in
 x86) bb=/bin/busybox ;;
@@ -53,8 +56,6 @@ fi
 [ -z "${ROOT_EXTRA:-}" ] || cp -a "$ROOT_EXTRA/." "$root/" || die "cannot copy ROOT_EXTRA=$ROOT_EXTRA"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$root.cpio.gz"
 
-# shellcheck source=/dev/null
-. "$TOP/arch-$arch-kvm/$emulator.sh"
 log "booting $arch ($(basename "$(dirname "$kernel")")) on $emulator ${extra:+[$extra] }with $# test(s)"
 # The emulator runs in its own process group, so that a timeout or a
 # Ctrl-C ends it and everything it started.

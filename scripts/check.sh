@@ -33,5 +33,8 @@ if grep -q $'^git am.*\tpass\t' "$res/gates.tsv"; then
 	done
 fi
 cat "$steps" >>"$res/gates.tsv"
+# Bad input to the test bed itself (needs the x86 series kernel built above).
+timed "bad input" "$TOP/scripts/bad-input.sh" "$res/gates.tsv" ||
+	printf 'bad input\tfail\tscripts/bad-input.sh stopped, see the log above\n' >>"$res/gates.tsv"
 time_record "make check before the report" "$t0"
 "$TOP/scripts/report.sh" "${arches[@]}"

@@ -10,8 +10,9 @@ mkdir -p "$BUILD/base"
 
 if [ -n "${KDIR:-}" ]; then
 	[ -d "$KDIR" ] || die "KDIR=$KDIR does not exist"
-	git -C "$KDIR" rev-parse --git-dir >/dev/null 2>&1 ||
-		die "KDIR=$KDIR is not a git tree"
+	# The top of a git work tree, not any directory inside one.
+	[ "$(git -C "$KDIR" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$KDIR" && pwd -P)" ] ||
+		die "KDIR=$KDIR is not a git tree (not the top directory of a git work tree)"
 	[ -z "$(git -C "$KDIR" status --porcelain --untracked-files=no)" ] ||
 		die "KDIR=$KDIR has uncommitted changes; commit or stash them first"
 	KDIR=$(cd "$KDIR" && pwd)

@@ -24,8 +24,25 @@ if [ ! -e "$wt/.git" ]; then
 	git -C "$git_dir" worktree add -q --detach "$wt" "$commit" ||
 		die "could not create a work tree of $git_dir"
 fi
+# A "git am" killed before it could clean up (power loss, kill -9) leaves
+# its state behind: abort it, which restores the checkout it started from.
+if [ -d "$(git -C "$wt" rev-parse --absolute-git-dir)/rebase-apply" ]; then
+	log "aborting an interrupted git am in $wt"
+	git -C "$wt" am --abort >/dev/null 2>&1 || true
+fi
 [ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] ||
 	die "work tree $wt has local changes; commit them to a branch or run 'git -C $wt reset --hard'"
+
+# undo: put the work tree back at the base and drop the scratch branch.
+# Called when a patch does not apply and on Ctrl-C or SIGTERM, so an
+# interrupted run never leaves a half-applied tree; the tb/ branches move
+# only once every patch of theirs has applied.
+undo() {
+	git -C "$wt" am --abort >/dev/null 2>&1 || true
+	git -C "$wt" checkout -q -f --detach "$commit"
+	git -C "$wt" branch -D tb/tmp >/dev/null 2>&1 || true
+}
+trap 'undo; die "interrupted; tree left unchanged"' INT TERM
 
 # Patches are applied with a fixed committer identity and date, so the same
 # series always gives the same commit ids and builds stay incremental.
@@ -38,9 +55,7 @@ apply() { # branch, patches...
 	for p in "$@"; do
 		[ -f "$TOP/patches/$p" ] || die "patches/series names '$p', which does not exist"
 		if ! git -C "$wt" am -q --committer-date-is-author-date "$TOP/patches/$p" >/dev/null 2>&1; then
-			git -C "$wt" am --abort >/dev/null 2>&1 || true
-			git -C "$wt" checkout -q --detach "$commit"
-			git -C "$wt" branch -D "$tmp" >/dev/null 2>&1 || true
+			undo
 			die "patch '$p' does not apply to $(cat "$BUILD/base/version"); tree left unchanged"
 		fi
 	done

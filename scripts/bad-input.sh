@@ -1,0 +1,150 @@
+#!/bin/bash
+# bad-input.sh [OUT_TSV]: drive the test bed with bad input.  Each case must
+# end in one clear "error:" line or a "not ok" outcome, leave nothing
+# half-applied, and the next run must work without manual cleanup.  One
+# line per case (NAME, pass|fail, DETAIL) goes to OUT_TSV (default: stdout).
+# Runs in a sandbox, BUILD=$BUILD/bad-input, so the real build state is never
+# touched; it shares only the base repository (a work tree of its own) and
+# the ccache.  Needs the x86 series kernel of make check for the VM cases.
+. "$(dirname "$0")/lib.sh"
+out=${1:-/dev/stdout}
+S=$TOP/scripts
+real_git=$(base_git) real_commit=$(base_commit)
+kernel=$BUILD/img/$(base_id)/x86-series/kernel
+sb=$BUILD/bad-input
+mkdir -p "$sb"
+ln -sfn "$BUILD/ccache" "$sb/ccache"
+
+result() { printf 'bad input: %s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; log "bad input: $1: $2: $3"; }
+
+# expect_error NAME REGEX CMD...: CMD fails with exactly one "error:" line,
+# which matches REGEX.
+expect_error() {
+	local name=$1 re=$2 o rc=0 errs
+	shift 2
+	o=$("$@" 2>&1) || rc=$?
+	errs=$(echo "$o" | grep '^error: ' || true)
+	if [ $rc -ne 0 ] && [ "$(echo "$errs" | grep -c .)" -eq 1 ] && echo "$errs" | grep -qE "$re"; then
+		result "$name" pass "$errs"
+	else
+		result "$name" fail "rc=$rc, expected one error matching '$re': $(echo "$o" | tail -n2 | tr '\n' ' ')"
+	fi
+}
+
+# interrupt WHEN CMD...: run CMD in a process group of its own, wait until
+# the shell test WHEN holds (checked every 0.1 s, at most 300 s), then send
+# the group SIGINT, as Ctrl-C would.  Prints CMD's output.
+interrupt() {
+	local when=$1 pid i=0
+	shift
+	set -m
+	"$@" >"$sb/int.out" 2>&1 &
+	pid=$!
+	set +m
+	until eval "$when" || ! kill -0 "$pid" 2>/dev/null || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -INT -- -"$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	cat "$sb/int.out"
+}
+
+# A small git tree for KDIR (not a kernel: no patch of the series applies).
+small=$sb/small-kdir
+if [ ! -d "$small/.git" ]; then
+	rm -rf "$small" && mkdir -p "$small"
+	git -C "$small" init -q && echo "not a kernel" >"$small/README"
+	git -C "$small" add README
+	git -C "$small" -c user.name=tb -c user.email=tb@localhost commit -q -m "small tree"
+fi
+
+log "bad input: KDIR is not a git tree"
+mkdir -p "$sb/plain-dir"
+expect_error "KDIR is not a git tree" "is not a git tree" env BUILD="$sb" KDIR="$sb/plain-dir" "$S/fetch-base.sh"
+
+log "bad input: KDIR has uncommitted changes"
+echo "local edit" >>"$small/README"
+expect_error "KDIR is dirty" "uncommitted changes" env BUILD="$sb" KDIR="$small" "$S/fetch-base.sh"
+git -C "$small" checkout -q README
+
+log "bad input: a patch does not apply"
+BUILD=$sb KDIR=$small "$S/fetch-base.sh" 2>/dev/null
+wt=$(BUILD=$sb worktree)
+for run in 1 2; do	# the second run finds no leftovers of the first
+	expect_error "patch does not apply (run $run)" "^error: patch '0001-.*' does not apply.*tree left unchanged" \
+		env BUILD="$sb" "$S/tree.sh"
+done
+state=$(git -C "$wt" status --porcelain; git -C "$wt" branch --list 'tb/*'
+	[ ! -d "$(git -C "$wt" rev-parse --absolute-git-dir)/rebase-apply" ] || echo "git am in progress")
+[ "$(git -C "$wt" rev-parse HEAD)" = "$(git -C "$small" rev-parse HEAD)" ] || state+=" HEAD moved"
+if [ -z "$state" ]; then result "patch does not apply: tree unchanged" pass "clean, HEAD at the base, no tb/ branch"
+else result "patch does not apply: tree unchanged" fail "$(echo $state)"; fi
+
+log "bad input: a tool is missing (no qemu-system-x86_64 in PATH)"
+bin=$sb/path-without-qemu
+if [ ! -d "$bin" ]; then
+	mkdir -p "$bin.tmp"
+	for d in /usr/local/bin /usr/bin /bin; do
+		for f in "$d"/*; do
+			[ -x "$f" ] && [ ! -e "$bin.tmp/${f##*/}" ] && ln -s "$f" "$bin.tmp/${f##*/}"
+		done
+	done
+	rm -f "$bin.tmp"/qemu-system-x86_64 && mv "$bin.tmp" "$bin"
+fi
+tests=$sb/tests
+mkdir -p "$tests/x86"
+printf '#!/bin/sh\nsleep 3600\n' >"$tests/x86/hang_test"
+printf '#!/bin/sh\necho "ok 1 after the hang"\n' >"$tests/x86/next_test"
+chmod +x "$tests"/x86/*
+expect_error "missing tool" "'qemu-system-x86_64' not found" env PATH="$bin" \
+	bash "$S/boot.sh" x86 qemu "$kernel" "$tests" "$sb/vm.log" "" x86/next_test
+
+# Ctrl-C while the series is being applied (git am), in a work tree of the real base (the series
+# applies there), then a run to completion.
+log "bad input: Ctrl-C during apply"
+env BUILD="$sb" KDIR="$real_git" KBASE="$real_commit" "$S/fetch-base.sh" 2>/dev/null
+wt=$(BUILD=$sb worktree)
+[ -e "$wt/.git" ] || BUILD=$sb "$S/tree.sh" >/dev/null 2>&1 || true	# first use: check-out
+gd=$(git -C "$wt" rev-parse --absolute-git-dir)
+refs=$(cd "$wt" && cd "$(git rev-parse --git-common-dir)" && pwd)/refs/heads
+o=$(interrupt "[ -d '$gd/rebase-apply' ] || [ -f '$refs/tb/tmp' ]" env BUILD="$sb" "$S/tree.sh")
+state=$(git -C "$wt" status --porcelain; git -C "$wt" branch --list tb/tmp
+	[ ! -d "$gd/rebase-apply" ] || echo "git am in progress")
+if echo "$o" | grep -q '^error: interrupted; tree left unchanged' && [ -z "$state" ] &&
+   BUILD=$sb "$S/tree.sh" >/dev/null 2>&1; then
+	result "Ctrl-C during apply" pass "$(echo "$o" | grep '^error:'); tree clean; the next run applies the series"
+else
+	result "Ctrl-C during apply" fail "$(echo "$o" | tail -n1) $(echo $state)"
+fi
+
+log "bad input: Ctrl-C during a build"
+kst=$sb/kst
+rm -rf "$kst"
+o=$(interrupt "ls '$kst'/lib/*.o >/dev/null 2>&1" env BUILD="$sb" "$S/build-selftests.sh" x86 "$wt" "$kst" x86/userspace_io_test)
+if [ ! -x "$kst/x86/userspace_io_test" ] &&
+   env BUILD="$sb" "$S/build-selftests.sh" x86 "$wt" "$kst" x86/userspace_io_test >/dev/null 2>&1 &&
+   [ -x "$kst/x86/userspace_io_test" ]; then
+	result "Ctrl-C during a build" pass "interrupted with no binary; the next run builds it"
+else
+	result "Ctrl-C during a build" fail "$(echo "$o" | tail -n1)"
+fi
+
+if [ ! -f "$kernel" ]; then
+	result "hanging test binary" fail "no x86 series kernel at $kernel (make check builds it first)"
+	exit 0
+fi
+log "bad input: a test binary that hangs (test timeout 5 s)"
+TEST_TIMEOUT=5 VM_TIMEOUT=240 "$S/boot.sh" x86 qemu "$kernel" "$tests" "$sb/vm.log" "" x86/hang_test x86/next_test
+o=$("$S/parse-console.sh" "$sb/vm.log" x86/hang_test x86/next_test | tr '\t' ' ' | xargs -d '\n' echo)
+if echo "$o" | grep -q 'x86/hang_test hung rc=1[24][43] .*x86/next_test pass'; then
+	result "hanging test binary" pass "$o"
+else
+	result "hanging test binary" fail "$o"
+fi
+
+log "bad input: a VM that never finishes (VM timeout 30 s)"
+TEST_TIMEOUT=3600 VM_TIMEOUT=30 "$S/boot.sh" x86 qemu "$kernel" "$tests" "$sb/vm.log" "" x86/hang_test x86/next_test
+o=$("$S/parse-console.sh" "$sb/vm.log" x86/hang_test x86/next_test | tr '\t' ' ' | xargs -d '\n' echo)
+if echo "$o" | grep -q 'x86/hang_test died .*vm-timeout.*x86/next_test notrun'; then
+	result "hanging VM" pass "$o"
+else
+	result "hanging VM" fail "$o"
+fi
