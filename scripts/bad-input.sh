@@ -103,14 +103,15 @@ expect_error "missing tool" "'qemu-system-x86_64' not found" env PATH="$bin" \
 # would cost minutes).
 log "bad input: Ctrl-C during apply"
 mini=$sb/series-kdir
-if [ "$(cat "$mini/.base" 2>/dev/null)" != "$real_commit" ]; then
+key="$real_commit $(series_hash)"	# the files depend on the series
+if [ "$(cat "$mini/.base" 2>/dev/null)" != "$key" ]; then
 	rm -rf "$mini" && mkdir -p "$mini"
 	files=$(cd "$TOP/patches" && series | xargs cat | sed -n 's|^--- a/||p' | sort -u)
 	# shellcheck disable=SC2086
 	git -C "$real_git" archive "$real_commit" $files | tar -x -C "$mini"
 	git -C "$mini" init -q && git -C "$mini" add -A
 	git -C "$mini" -c user.name=tb -c user.email=tb@localhost commit -q -m "files the series touches"
-	echo "$real_commit" >"$mini/.base"
+	echo "$key" >"$mini/.base"
 fi
 env BUILD="$sb" KDIR="$mini" "$S/fetch-base.sh" 2>/dev/null
 wt=$(BUILD=$sb worktree)
@@ -124,7 +125,7 @@ if echo "$o" | grep -q '^error: interrupted; tree left unchanged' && [ -z "$stat
    BUILD=$sb "$S/tree.sh" >/dev/null 2>&1; then
 	result "Ctrl-C during apply" pass "$(echo "$o" | grep '^error:'); tree clean; the next run applies the series"
 else
-	result "Ctrl-C during apply" fail "$(echo "$o" | tail -n1) $(echo $state)"
+	result "Ctrl-C during apply" fail "$(echo "$o" | tail -n1) $(echo $state); next run: $(BUILD=$sb "$S/tree.sh" 2>&1 | tail -n1)"
 fi
 
 log "bad input: Ctrl-C during a build"
