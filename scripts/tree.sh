@@ -14,6 +14,11 @@ need git
 git_dir=$(base_git)
 commit=$(base_commit)
 wt=$(worktree)
+# One run at a time per work tree (make regress, bisect and bench all call
+# this script): the others wait here.
+mkdir -p "$(dirname "$wt")"
+exec 9>"$wt.lock"
+flock 9
 export GIT_COMMITTER_NAME="test bed" GIT_COMMITTER_EMAIL="testbed@localhost"
 export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 
