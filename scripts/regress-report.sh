@@ -16,8 +16,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # outcomes TAP: "NAME<TAB>pass|fail|skip|timeout" per test of the runner.
+# A test whose last output line has no newline glues the runner's result
+# line to it ("...host kernelok 14 selftests: kvm: ..."): split it off first.
 outcomes() {
-	sed -n 's/^\(not \)\{0,1\}ok [0-9]* selftests: kvm: \(.*\)$/\1|\2/p' "$1" |
+	sed 's/\(not \)\{0,1\}ok [0-9]* selftests: kvm: /\n&/g' "$1" |
+	sed -n 's/^\(not \)\{0,1\}ok [0-9]* selftests: kvm: \(.*\)$/\1|\2/p' |
 	awk -F'|' '{
 		name = $2; sub(/ # .*/, "", name)
 		o = $1 == "not " ? "fail" : "pass"
