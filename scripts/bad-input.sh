@@ -145,20 +145,15 @@ if [ ! -f "$kernel" ]; then
 	result "hanging test binary" fail "no x86 series kernel at $kernel (make check builds it first)"
 	exit 0
 fi
-log "bad input: a test binary that hangs (test timeout 5 s)"
-TEST_TIMEOUT=5 VM_TIMEOUT=240 "$S/boot.sh" x86 qemu "$kernel" "$tests" "$sb/vm.log" "" x86/hang_test x86/next_test
-o=$("$S/parse-console.sh" "$sb/vm.log" x86/hang_test x86/next_test | tr '\t' ' ' | xargs -d '\n' echo)
-if echo "$o" | grep -q 'x86/hang_test hung rc=1[24][43] .*x86/next_test pass'; then
-	result "hanging test binary" pass "$o"
-else
-	result "hanging test binary" fail "$o"
-fi
-
-log "bad input: a VM that never finishes (VM timeout 30 s)"
-TEST_TIMEOUT=3600 VM_TIMEOUT=30 "$S/boot.sh" x86 qemu "$kernel" "$tests" "$sb/vm.log" "" x86/hang_test x86/next_test
-o=$("$S/parse-console.sh" "$sb/vm.log" x86/hang_test x86/next_test | tr '\t' ' ' | xargs -d '\n' echo)
-if echo "$o" | grep -q 'x86/hang_test died .*vm-timeout.*x86/next_test notrun'; then
-	result "hanging VM" pass "$o"
-else
-	result "hanging VM" fail "$o"
-fi
+# vm_case NAME TEST_TIMEOUT VM_TIMEOUT REGEX: boot the hanging test and the
+# one after it; the outcomes parse-console.sh gives them must match REGEX.
+vm_case() {
+	local o
+	log "bad input: $1 (test timeout $2 s, VM timeout $3 s)"
+	TEST_TIMEOUT=$2 VM_TIMEOUT=$3 "$S/boot.sh" x86 qemu "$kernel" "$tests" "$sb/vm.log" "" \
+		x86/hang_test x86/next_test
+	o=$("$S/parse-console.sh" "$sb/vm.log" x86/hang_test x86/next_test | tr '\t' ' ' | xargs -d '\n' echo)
+	if echo "$o" | grep -q "$4"; then result "$1" pass "$o"; else result "$1" fail "$o"; fi
+}
+vm_case "hanging test binary" 5 240 'x86/hang_test hung rc=1[24][43] .*x86/next_test pass'
+vm_case "hanging VM" 3600 30 'x86/hang_test died .*vm-timeout.*x86/next_test notrun'
