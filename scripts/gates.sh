@@ -77,8 +77,7 @@ done
 git -C "$wt" checkout -q --detach tb/series
 for cc_arch in "gcc x86" "clang x86" "gcc arm64"; do
 	read -r cc arch <<<"$cc_arch"
-	tests=$(cd "$TOP/patches" && series | xargs cat |
-		sed -n "s|^+++ b/tools/testing/selftests/kvm/\($arch/[^/]*\)\.c$|\1|p" | sort -u | xargs)
+	tests=$(series_selftests "$arch" | xargs)
 	[ -n "$tests" ] || continue
 	name="selftests $arch, $cc -Werror: $(echo "$tests" | wc -w) tests"
 	# shellcheck disable=SC2086

@@ -140,6 +140,13 @@ series() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series"; }
 
 # Identity of the series: the first 12 hex digits of the sha256 of the patch
 # files of patches/series, concatenated in order.
+# series_selftests [ARCH]: the selftests ("ARCH/name") the series adds or
+# changes, from the "+++ b/" lines of its patches.
+series_selftests() {
+	(cd "$TOP/patches" && series | xargs cat) |
+		sed -n "s|^+++ b/tools/testing/selftests/kvm/\(${1:-[a-z0-9]*}/[^/]*\)\.c$|\1|p" | sort -u
+}
+
 series_hash() { (cd "$TOP/patches" && series | xargs cat) | sha256sum | cut -c1-12; }
 
 # kbuild_kernel ARCH SRC OUT LOG [FRAGMENT...]: build the test-bed kernel of

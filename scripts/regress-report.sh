@@ -67,7 +67,7 @@ failures() {
 			for (t in cells)
 				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
 					(sel == "base" && name[t] in ours) ? "new test of this series: guards its fixes" : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
-		}' "$known" <(for p in $(series); do sed -n 's|^+++ b/tools/testing/selftests/kvm/[a-z0-9]*/\([a-z0-9_-]*\)\.c$|\1|p' "$TOP/patches/$p"; done | sort -u) "$rows" | sort
+		}' "$known" <(series_selftests | sed 's|.*/||') "$rows" | sort
 }
 {
 	echo "# Whole KVM selftests suite, base kernel vs series"
