@@ -50,6 +50,13 @@ bench: deps
 regress: deps
 	@bash $(S)/regress.sh $(ARCHES)
 
+# make stress: the randomized exit x intervention stress test on debug
+# kernels (KASAN, lockdep, ...), base vs series, into stress/results.md
+# (scripts/stress.sh).
+.PHONY: stress
+stress: deps
+	@bash $(S)/stress.sh $(ARCHES)
+
 # make bisect: every patch builds (x86_64 two configs, arm64, touched
 # selftests), into bisect/results.md (scripts/bisect.sh).
 .PHONY: bisect

@@ -28,7 +28,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests}
 cp "$bb" "$root/bin/busybox"
-for a in sh mount poweroff timeout cat echo sync uname sleep ls insmod; do
+for a in sh mount poweroff timeout cat echo sync uname sleep ls insmod dmesg grep; do
 	ln -s busybox "$root/bin/$a"
 done
 cp "$TOP/selftests/init" "$root/init"

@@ -1,16 +1,20 @@
 #!/bin/bash
-# build-kernel.sh ARCH VARIANT: build the test-bed kernel of tb/VARIANT.
+# build-kernel.sh ARCH VARIANT [debug]: build the test-bed kernel of tb/VARIANT.
 # Out-of-tree, incremental: one O= directory per arch and per base, shared by
 # the variants (switching variants rebuilds only what the patches touch), and
 # ccache under $BUILD/ccache.  Leaves the image in $BUILD/img/<base>/ARCH-VARIANT.
+# "debug" adds arch-ARCH-kvm/debug.config (KASAN, lockdep, ...), in its own
+# O= directory, and leaves the image in ARCH-VARIANT-debug.
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 2 ] || die "usage: build-kernel.sh x86|arm64 series|before"
-arch=$1 variant=$2
+[ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: build-kernel.sh x86|arm64 series|before [debug]"
+arch=$1 variant=$2 flavour=${3:-}
+case $flavour in "") frag=() ;; debug) frag=(debug.config) ;; *) die "unknown flavour '$flavour' (debug)" ;; esac
 karch "$arch" >/dev/null
 wt=$(worktree)
-img=$BUILD/img/$(base_id)/$arch-$variant
+suffix=${flavour:+-$flavour}
+img=$BUILD/img/$(base_id)/$arch-$variant$suffix
 mkdir -p "$img"
 git -C "$wt" checkout -q --detach "tb/$variant"
-kbuild_kernel "$arch" "$wt" "$BUILD/out/$(base_id)/$arch" "$img/build.log"
+kbuild_kernel "$arch" "$wt" "$BUILD/out/$(base_id)/$arch$suffix" "$img/build.log" "${frag[@]}"
 cp "$KIMAGE" "$img/kernel"
 git -C "$wt" rev-parse HEAD >"$img/commit"

@@ -27,13 +27,25 @@ if [ ! -f "$hdr_stamp" ] || [ ! -d "$hdr/include/linux" ] || [ -n "$(git -C "$sr
 	touch "$hdr_stamp"
 fi
 
-targets=()
-for t in "$@"; do targets+=("$out/$t"); done
+# The project's own tests (selftests/stress/ARCH/NAME.c, not part of the
+# series) build with SRCDIR's KVM selftest library: make finds their source
+# through VPATH, and they are the only programs of that second make run.
+targets=() own=()
+for t in "$@"; do
+	if [ -f "$TOP/selftests/stress/$t.c" ]; then own+=("$t"); else targets+=("$out/$t"); fi
+done
 karch=$(karch "$arch")
+kmk() {
+	make -s -C "$src/tools/testing/selftests/kvm" -j"$JOBS" ARCH="$karch" \
+		CROSS_COMPILE="$cross" CC="ccache ${cross}$cc" OUTPUT="$out" \
+		EXTRA_CFLAGS="${KST_CFLAGS:-}" KHDR_INCLUDES="-isystem $hdr/include" LDFLAGS=-static \
+		"$@" >>"$out/build.log" 2>&1 ||
+		{ grep -E 'error|Error' "$out/build.log" | head -n 30 >&2
+		  die "$arch: selftest build failed (log: $out/build.log)"; }
+}
 log "$arch: building selftests: $*"
-make -s -C "$src/tools/testing/selftests/kvm" -j"$JOBS" ARCH="$karch" \
-	CROSS_COMPILE="$cross" CC="ccache ${cross}$cc" OUTPUT="$out" \
-	EXTRA_CFLAGS="${KST_CFLAGS:-}" KHDR_INCLUDES="-isystem $hdr/include" LDFLAGS=-static \
-	"${targets[@]}" >"$out/build.log" 2>&1 ||
-	{ grep -E 'error|Error' "$out/build.log" | head -n 30 >&2
-	  die "$arch: selftest build failed (log: $out/build.log)"; }
+: >"$out/build.log"
+[ ${#targets[@]} -eq 0 ] || kmk "${targets[@]}"
+if [ ${#own[@]} -gt 0 ]; then
+	kmk VPATH="$TOP/selftests/stress" "TEST_GEN_PROGS_$arch=${own[*]}" "${own[@]/#/$out/}"
+fi

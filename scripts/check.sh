@@ -15,7 +15,8 @@ export TIMING_LOG=$res/timing.tsv
 timed "gates" "$TOP/scripts/gates.sh"
 # Sweeps too long for CI keep committed results stamped with the series
 # hash: flag them when the series has changed since.
-for sweep in "bench/results.md bench" "bisect/results.md bisect" "regress/results.md regress"; do
+for sweep in "bench/results.md bench" "bisect/results.md bisect" "regress/results.md regress" \
+	"stress/results.md stress"; do
 	# shellcheck disable=SC2086
 	"$TOP/scripts/stale.sh" --tsv $sweep >>"$res/gates.tsv" || true
 done
@@ -32,6 +33,23 @@ if grep -q $'^git am.*\tpass\t' "$res/gates.tsv"; then
 		done
 	done
 fi
+# Kernel reports (WARNING, BUG, KASAN, lockdep, ...) in the test VMs: none
+# may come from the series kernel; the base kernel's are listed, not gated.
+for arch in "${arches[@]}"; do
+	for variant in series before; do
+		logs=("$res/$arch"-*-"$variant".log)
+		[ -f "${logs[0]}" ] || continue
+		name="no kernel reports in the $arch/$variant VMs" ok=pass
+		[ "$variant" = before ] && name="kernel reports in the $arch/before VMs, listed"
+		if r=$("$TOP/scripts/splat-scan.sh" "${logs[@]}"); then
+			detail="none in ${#logs[@]} VMs"
+		else
+			[ "$variant" = before ] || ok=fail
+			detail="$(echo "$r" | wc -l): $(echo "$r" | sed "s|$res/||" | head -n 3 | paste -sd';')"
+		fi
+		printf '%s\t%s\t%s\n' "$name" "$ok" "$detail" >>"$steps"
+	done
+done
 cat "$steps" >>"$res/gates.tsv"
 # Bad input to the test bed itself (needs the x86 series kernel built above).
 timed "bad input" "$TOP/scripts/bad-input.sh" "$res/gates.tsv" ||
