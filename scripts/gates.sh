@@ -72,12 +72,13 @@ done
 
 # 5. sparse and htmldocs: no new warnings versus the base.
 "$TOP/scripts/docs-sparse.sh" "$out" || gate "sparse/htmldocs" fail "docs-sparse.sh stopped: see log above"
-# 6. The selftests the series adds or changes build warning-free with
-#    -Werror: gcc and clang for x86_64, gcc for arm64.
+# 6. The selftests the series adds or changes, and the project's stress
+#    tests (selftests/stress/), build warning-free with -Werror: gcc and
+#    clang for x86_64, gcc for arm64.
 git -C "$wt" checkout -q --detach tb/series
 for cc_arch in "gcc x86" "clang x86" "gcc arm64"; do
 	read -r cc arch <<<"$cc_arch"
-	tests=$(series_selftests "$arch" | xargs)
+	tests=$( (series_selftests "$arch"; cd "$TOP/selftests/stress" && ls "$arch"/*.c 2>/dev/null | sed 's/\.c$//') | xargs)
 	[ -n "$tests" ] || continue
 	name="selftests $arch, $cc -Werror: $(echo "$tests" | wc -w) tests"
 	# shellcheck disable=SC2086
