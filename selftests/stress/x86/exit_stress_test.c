@@ -48,7 +48,7 @@ enum {
 };
 
 #define RETIRED	BIT(0)	/* RIP is past the instruction at its exit */
-#define REP	BIT(1)	/* one exit per iteration, RIP past it at the last */
+#define REP	BIT(1)	/* one exit per iteration, RIP at it at every one */
 #define SPLIT	BIT(2)	/* two exits, one per page */
 #define FEP	BIT(3)	/* needs kvm.force_emulation_prefix */
 #define NOSTEP	BIT(4)	/* left out of the single-step interventions */
@@ -258,7 +258,6 @@ static void answer_exit(struct kvm_vcpu *vcpu, struct seq *s, u32 i)
 	u8 *io = (u8 *)run + run->io.data_offset;
 	u64 val = GUEST_RAX, off = 0, len = 8;
 	struct kvm_regs regs;
-	bool last = i == s->nexits;
 
 	CHECK(run->exit_reason == kinds[s->kind].exit_reason, "exit %s (port 0x%x)",
 	      exit_reason_str(run->exit_reason), run->io.port);
@@ -308,11 +307,8 @@ static void answer_exit(struct kvm_vcpu *vcpu, struct seq *s, u32 i)
 
 	/* Where RIP points at each exit is documented ABI. */
 	vcpu_regs_get(vcpu, &regs);
-	s->exit_rip = (kinds[s->kind].flags & RETIRED) ||
-		      ((kinds[s->kind].flags & REP) && last) ? s->next : s->insn;
-	/* Known, being fixed: a REP OUTS exits once more with RIP at it. */
-	if ((kinds[s->kind].flags & REP) && last && regs.rip == s->insn)
-		s->exit_rip = s->insn;
+	/* A REP string instruction retires when it runs again with RCX = 0. */
+	s->exit_rip = kinds[s->kind].flags & RETIRED ? s->next : s->insn;
 	CHECK(regs.rip == s->exit_rip, "exit %u/%u at RIP 0x%llx, want 0x%lx",
 	      i, s->nexits, regs.rip, s->exit_rip);
 }
@@ -421,8 +417,8 @@ static void run_interrupted(struct kvm_vcpu *vcpu, struct seq *s, u32 *i)
 		CHECK(ev.exception.injected || ev.exception.pending, "no #GP queued");
 		CHECK_EQ(ev.exception.nr, GP_VECTOR);
 	} else {
-		if (!((kinds[s->kind].flags & REP) && regs.rip == s->insn))
-			CHECK_EQ(regs.rip, s->next);	/* see answer_exit() */
+		/* See answer_exit(). */
+		CHECK_EQ(regs.rip, kinds[s->kind].flags & REP ? s->insn : s->next);
 		check_gprs(&regs, &s->want);
 	}
 }
