@@ -14,6 +14,11 @@ wt=$(worktree)
 suffix=${flavour:+-$flavour}
 img=$BUILD/img/$(base_id)/$arch-$variant$suffix
 mkdir -p "$img"
+# The work tree is shared: hold its lock (as scripts/tree.sh does) from the
+# checkout to the end of the build, so that a concurrent make regress, bench
+# or stress cannot switch the sources under this build.
+exec 9>"$wt.lock"
+flock 9
 git -C "$wt" checkout -q --detach "tb/$variant"
 kbuild_kernel "$arch" "$wt" "$BUILD/out/$(base_id)/$arch$suffix" "$img/build.log" "${frag[@]}"
 cp "$KIMAGE" "$img/kernel"

@@ -75,7 +75,7 @@ done
 # 6. The selftests the series adds or changes, and the project's stress
 #    tests (selftests/stress/), build warning-free with -Werror: gcc and
 #    clang for x86_64, gcc for arm64.
-git -C "$wt" checkout -q --detach tb/series
+flock "$wt.lock" git -C "$wt" checkout -q --detach tb/series
 for cc_arch in "gcc x86" "clang x86" "gcc arm64"; do
 	read -r cc arch <<<"$cc_arch"
 	tests=$( (series_selftests "$arch"; cd "$TOP/selftests/stress" && ls "$arch"/*.c 2>/dev/null | sed 's/\.c$//') | xargs)

@@ -22,7 +22,7 @@ mkdir -p "$res"
 
 # Selftests come from the full series in both variants: the "before" branch
 # carries the same selftest patches, only the kernel differs.
-git -C "$wt" checkout -q --detach tb/series
+flock "$wt.lock" git -C "$wt" checkout -q --detach tb/series
 timed "$arch: selftests" "$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$kst" "${tests[@]}"
 timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
 kernel=$BUILD/img/$(base_id)/$arch-$variant/kernel

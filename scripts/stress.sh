@@ -33,7 +33,7 @@ for arch in "${arches[@]}"; do
 	test=$arch/exit_stress_test
 	[ -f "$TOP/selftests/stress/$test.c" ] || die "no stress test selftests/stress/$test.c"
 	[ -f "$TOP/arch-$arch-kvm/stress" ] || die "no stress cells in arch-$arch-kvm/stress"
-	git -C "$wt" checkout -q --detach tb/series
+	flock "$wt.lock" git -C "$wt" checkout -q --detach tb/series
 	timed "$arch: stress test" "$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$out/kst-$arch" "$test"
 	for variant in before series; do
 		timed "$arch/$variant: debug kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant" debug
