@@ -35,8 +35,14 @@ for arch in "${arches[@]}"; do
 	[ -f "$TOP/arch-$arch-kvm/stress" ] || die "no stress cells in arch-$arch-kvm/stress"
 	flock "$wt.lock" git -C "$wt" checkout -q --detach tb/series
 	timed "$arch: stress test" "$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$out/kst-$arch" "$test"
+	# The debug kernels build in a private work tree and O= directory, so
+	# that they never wait for, or hold, the shared tree's lock.
 	for variant in before series; do
-		timed "$arch/$variant: debug kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant" debug
+		private_worktree "$BUILD/src-stress" "$(git -C "$wt" rev-parse "tb/$variant")"
+		img=$BUILD/img/$id/$arch-$variant-debug
+		mkdir -p "$img"
+		kbuild_kernel "$arch" "$BUILD/src-stress" "$BUILD/out/$id/stress-$arch" "$img/build.log" debug.config
+		cp "$KIMAGE" "$img/kernel"
 	done
 	while read -r c n; do
 		n=$((n / div))
