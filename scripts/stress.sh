@@ -6,44 +6,56 @@
 # lockdep, DEBUG_ATOMIC_SLEEP, UBSAN, DEBUG_LIST, -Werror), "before" and
 # series, in the cells and with the counts of arch-ARCH-kvm/stress.  Every
 # console is scanned for kernel reports (scripts/splat-scan.sh).
-# Writes stress/results.md, stamped with the series hash.
-#   STRESS_SEED=S   seed of every run (default: the time; printed)
-#   STRESS_DIV=N    divide every count by N: a quick try, not stamped
+# Writes stress/results.md, stamped with the series hash, from the runs of
+# every arch made on the current series (so the arches may run separately,
+# even side by side).
+#   STRESS_SEED=S        seed of every run (default: the time; printed)
+#   STRESS_DIV=N         divide every count by N: a quick try, not stamped
+#   STRESS_REPORT_ONLY=1 only write stress/results.md from the recorded runs
+#   STRESS_KERNEL=plain  the test-bed kernels of make check instead of the
+#                        debug ones (the oracle and the report scan only)
 . "$(dirname "$0")/lib.sh"
 need git make gcc
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(x86 arm64)
 seed=${STRESS_SEED:-$(date +%s)}
 div=${STRESS_DIV:-1}
+kind=${STRESS_KERNEL:-debug}
+case $kind in debug) sfx=-debug ;; plain) sfx= ;; *) die "STRESS_KERNEL=$kind: debug or plain" ;; esac
 case $seed$div in *[!0-9]*) die "STRESS_SEED and STRESS_DIV must be numbers" ;; esac
 [ "$div" -ge 1 ] || die "STRESS_DIV must be at least 1"
-t0=$(date +%s)
 "$TOP/scripts/fetch-base.sh"
-"$TOP/scripts/tree.sh"
 id=$(base_id)
-out=$BUILD/stress/$id
+hash=$("$TOP/scripts/series-hash.sh")
+# Per series and scale: ARCH.rows (table rows), ARCH.finds, ARCH.info.
+out=$BUILD/stress/$id/$hash-$kind-div$div
 mkdir -p "$out"
-wt=$(worktree)
-rows=$out/rows.md finds=$out/findings.md
-: >"$rows"
-: >"$finds"
 
-for arch in "${arches[@]}"; do
-	karch "$arch" >/dev/null
-	test=$arch/exit_stress_test
+run_arch() {
+	local arch=$1 test=$1/exit_stress_test wt swt c n variant logf t0 t1 wall outcome line
+	local splats nsplat verdict oracle img
 	[ -f "$TOP/selftests/stress/$test.c" ] || die "no stress test selftests/stress/$test.c"
 	[ -f "$TOP/arch-$arch-kvm/stress" ] || die "no stress cells in arch-$arch-kvm/stress"
+	t0=$(date +%s)
+	wt=$(worktree)
 	flock "$wt.lock" git -C "$wt" checkout -q --detach tb/series
 	timed "$arch: stress test" "$TOP/scripts/build-selftests.sh" "$arch" "$wt" "$out/kst-$arch" "$test"
-	# The debug kernels build in a private work tree and O= directory, so
-	# that they never wait for, or hold, the shared tree's lock.
+	# The debug kernels build in a private work tree and O= directory per
+	# arch, so that they never wait for, or hold, the shared tree's lock.
+	swt=$BUILD/src-stress-$arch
 	for variant in before series; do
-		private_worktree "$BUILD/src-stress" "$(git -C "$wt" rev-parse "tb/$variant")"
+		if [ "$kind" = plain ]; then
+			timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
+			continue
+		fi
+		private_worktree "$swt" "$(git -C "$wt" rev-parse "tb/$variant")"
 		img=$BUILD/img/$id/$arch-$variant-debug
 		mkdir -p "$img"
-		kbuild_kernel "$arch" "$BUILD/src-stress" "$BUILD/out/$id/stress-$arch" "$img/build.log" debug.config
+		kbuild_kernel "$arch" "$swt" "$BUILD/out/$id/stress-$arch" "$img/build.log" debug.config
 		cp "$KIMAGE" "$img/kernel"
 	done
+	: >"$out/$arch.rows"
+	: >"$out/$arch.finds"
 	while read -r c n; do
 		n=$((n / div))
 		cell "$arch" "$c"
@@ -54,7 +66,7 @@ for arch in "${arches[@]}"; do
 			# Room for a slow cell: the in-VM and the VM timeouts grow with n.
 			TEST_TIMEOUT=$((600 + n)) VM_TIMEOUT=$((900 + n)) \
 				"$TOP/scripts/boot.sh" "$arch" "$CELL_EMULATOR" \
-				"$BUILD/img/$id/$arch-$variant-debug/kernel" "$out/kst-$arch" "$logf" \
+				"$BUILD/img/$id/$arch-$variant$sfx/kernel" "$out/kst-$arch" "$logf" \
 				"$CELL_PARAMS" "$test -s $seed -n $n"
 			wall=$(($(date +%s) - t1))
 			outcome=$("$TOP/scripts/parse-console.sh" "$logf" "$test" | cut -f2)
@@ -76,42 +88,66 @@ for arch in "${arches[@]}"; do
 				esac
 			fi
 			printf '| %s/%s | %s | %s | %s | %s s | %s | `%s` | %s | %s |\n' "$arch" "$c" "$CELL_EMULATOR" \
-				"$variant" "$n" "$wall" "$oracle" "$line" "$nsplat" "$verdict" >>"$rows"
+				"$variant" "$n" "$wall" "$oracle" "$line" "$nsplat" "$verdict" >>"$out/$arch.rows"
 			{
 				if [ "$nsplat" -gt 0 ]; then
 					printf '\n%s/%s/%s: kernel reports\n\n```\n%s\n```\n' "$arch" "$c" "$variant" "$splats"
 				fi
 				if [ "$outcome" != pass ]; then
-					printf '\n%s/%s/%s: oracle failures, one reproducer each\n\n```\n' "$arch" "$c" "$variant"
-					tr -d '\r' <"$logf" | grep -E '^# (failed|FAIL)' | head -n 80
+					printf '\n%s/%s/%s: oracle failures, one reproducer per pair\n\n```\n' "$arch" "$c" "$variant"
+					tr -d '\r' <"$logf" | grep -E '^# (failed|failing)' | head -n 80
 					printf '```\n'
 				fi
-			} >>"$finds"
+			} >>"$out/$arch.finds"
 			log "$arch/$c/$variant: ${wall}s: $line, $nsplat kernel reports"
 		done
 	done < <(sed -e 's/#.*//' "$TOP/arch-$arch-kvm/stress" | awk 'NF')
-done
+	echo "$arch: seed $seed, $(( ($(date +%s) - t0) / 60 )) min on $(date -u +%Y-%m-%d)" >"$out/$arch.info"
+}
+
+if [ -z "${STRESS_REPORT_ONLY:-}" ]; then
+	"$TOP/scripts/tree.sh"
+	for arch in "${arches[@]}"; do
+		karch "$arch" >/dev/null
+		run_arch "$arch"
+	done
+fi
 
 res=$TOP/stress/results.md
 [ "$div" -eq 1 ] || res=$out/results.md
 mkdir -p "$(dirname "$res")"
+all=(x86 arm64)
 {
-	echo "# make stress: random exits x interventions on debug kernels"
+	echo "# make stress: random exits x userspace interventions, base vs series"
 	echo
-	echo "Written by \`make stress\` (scripts/stress.sh) on $(date -u +%Y-%m-%d), in $(( ($(date +%s) - t0) / 60 )) min."
-	echo "Series hash: \`$("$TOP/scripts/series-hash.sh")\`$([ "$div" -eq 1 ] || echo " (STRESS_DIV=$div: not a full run)")"
+	echo "Written by \`make stress\` (scripts/stress.sh); do not edit."
+	echo "Series hash: \`$hash\`$([ "$div" -eq 1 ] || echo " (STRESS_DIV=$div: not a full run)")"
 	echo
-	echo "Kernels: the test-bed kernels plus arch-ARCH-kvm/debug.config (KASAN, PROVE_LOCKING,"
-	echo "DEBUG_ATOMIC_SLEEP, UBSAN, DEBUG_LIST, WERROR; KVM_WERROR on x86).  Test:"
-	echo "selftests/stress/ARCH/exit_stress_test.c, seed $seed.  \"kernel reports\": WARNING, BUG,"
-	echo "KASAN, UBSAN, lockdep and \"scheduling while atomic\" reports in the VM (scripts/splat-scan.sh)."
+	if [ "$kind" = debug ]; then
+		echo "Kernels: the test-bed kernels plus arch-ARCH-kvm/debug.config (KASAN, PROVE_LOCKING,"
+		echo "DEBUG_ATOMIC_SLEEP, UBSAN, DEBUG_LIST, WERROR; KVM_WERROR on x86).  Test:"
+	else
+		echo "Kernels: **the test-bed kernels of make check, without the debug options**"
+		echo "(STRESS_KERNEL=plain: the oracle and the kernel-report scan only; the debug"
+		echo "kernels of arch-ARCH-kvm/debug.config did not run on this series).  Test:"
+	fi
+	echo "selftests/stress/ARCH/exit_stress_test.c (\`-s SEED -i INDEX\` replays one sequence)."
+	echo "\"kernel reports\": WARNING, BUG, KASAN, UBSAN, lockdep and \"scheduling while atomic\""
+	echo "reports in the VM (scripts/splat-scan.sh)."
+	echo
+	for a in "${all[@]}"; do
+		if [ -f "$out/$a.info" ]; then echo "- $(cat "$out/$a.info")"
+		else echo "- $a: not run on this series"; fi
+	done
 	echo
 	echo "| cell | emulator | kernel | sequences | VM wall | oracle | result line | kernel reports | verdict |"
 	echo "|---|---|---|---:|---:|---|---|---:|---|"
-	cat "$rows"
+	for a in "${all[@]}"; do [ ! -f "$out/$a.info" ] || cat "$out/$a.rows"; done
 	echo
 	echo "## Findings"
-	if [ -s "$finds" ]; then cat "$finds"; else echo; echo "None."; fi
+	for a in "${all[@]}"; do [ ! -f "$out/$a.info" ] || cat "$out/$a.finds"; done
 } >"$res"
-log "stress: $(grep -c '^| [a-z0-9]*/' "$rows") runs, results in ${res#"$TOP/"}"
-! grep -q '| fail |$' "$rows"
+log "stress: results in ${res#"$TOP/"}"
+for a in "${all[@]}"; do
+	[ ! -f "$out/$a.info" ] || ! grep -q '| fail |$' "$out/$a.rows" || exit 1
+done
