@@ -1,18 +1,14 @@
 #!/bin/bash
-# build-kernel.sh ARCH VARIANT [debug]: build the test-bed kernel of tb/VARIANT.
+# build-kernel.sh ARCH VARIANT: build the test-bed kernel of tb/VARIANT.
 # Out-of-tree, incremental: one O= directory per arch and per base, shared by
 # the variants (switching variants rebuilds only what the patches touch), and
 # ccache under $BUILD/ccache.  Leaves the image in $BUILD/img/<base>/ARCH-VARIANT.
-# "debug" adds arch-ARCH-kvm/debug.config (KASAN, lockdep, ...), in its own
-# O= directory, and leaves the image in ARCH-VARIANT-debug.
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: build-kernel.sh x86|arm64 series|before [debug]"
-arch=$1 variant=$2 flavour=${3:-}
-case $flavour in "") frag=() ;; debug) frag=(debug.config) ;; *) die "unknown flavour '$flavour' (debug)" ;; esac
+[ $# -eq 2 ] || die "usage: build-kernel.sh x86|arm64 series|before"
+arch=$1 variant=$2
 karch "$arch" >/dev/null
 wt=$(worktree)
-suffix=${flavour:+-$flavour}
-img=$BUILD/img/$(base_id)/$arch-$variant$suffix
+img=$BUILD/img/$(base_id)/$arch-$variant
 mkdir -p "$img"
 # The work tree is shared: hold its lock (as scripts/tree.sh does) from the
 # checkout to the end of the build, so that a concurrent make regress, bench
@@ -20,6 +16,6 @@ mkdir -p "$img"
 exec 9>"$wt.lock"
 flock 9
 git -C "$wt" checkout -q --detach "tb/$variant"
-kbuild_kernel "$arch" "$wt" "$BUILD/out/$(base_id)/$arch$suffix" "$img/build.log" "${frag[@]}"
+kbuild_kernel "$arch" "$wt" "$BUILD/out/$(base_id)/$arch" "$img/build.log"
 cp "$KIMAGE" "$img/kernel"
 git -C "$wt" rev-parse HEAD >"$img/commit"
