@@ -1,7 +1,7 @@
 # bisect-lib.sh: sourced by bisect-build.sh and docs-sparse.sh.  A work tree
 # of its own ($(worktree)-bisect) and one O= directory per build target, so
 # the per-patch builds are incremental and never disturb the test-bed build.
-export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+use_ccache
 bwt=$(worktree)-bisect
 obase=$BUILD/out/$(base_id)/bisect
 # Build targets: NAME ARCH FRAGMENTS (arch-ARCH-kvm/) ...

@@ -16,7 +16,7 @@ case $cc in gcc|clang) ;; *) die "KST_CC=$cc: only gcc or clang" ;; esac
 			 need aarch64-linux-gnu-gcc; cross=aarch64-linux-gnu-; }
 need "$cc"
 mkdir -p "$out"
-export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+use_ccache
 
 # uapi headers, installed out of tree so SRCDIR stays clean.
 hdr=$out/usr

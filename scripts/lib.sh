@@ -149,6 +149,17 @@ series_selftests() {
 
 series_hash() { (cd "$TOP/patches" && series | xargs cat) | sha256sum | cut -c1-12; }
 
+# use_ccache: compile through the project's ccache ($BUILD/ccache), in
+# depend mode: the compiler's own -MD output replaces ccache's preprocessor
+# run, which costs about a fifth of a cold kernel build (x86: drivers/acpi,
+# kernel, arch/x86/kvm took 11m53s CPU with a cold cache in the default
+# mode, 9m01s in depend mode, 10m02s without ccache, measured beside other
+# jobs); a warm cache hits as before.  Compiles without -MD are cached in
+# the default mode.
+use_ccache() {
+	export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
+}
+
 # kbuild_kernel ARCH SRC OUT LOG [FRAGMENT...]: build the test-bed kernel of
 # the tree SRC in O=OUT (incremental, ccache).  OUT is configured from "make
 # tinyconfig" + arch-ARCH-kvm/kvm.config (+ the optional extra FRAGMENTs of
@@ -171,7 +182,7 @@ kbuild_kernel() {
 	need make ccache "$cc"
 	# shellcheck disable=SC2207
 	args=($(kmake_args "$arch") O="$out" CC="ccache $cc")
-	export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+	use_ccache
 	export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=tb KBUILD_BUILD_HOST=tb
 	mkdir -p "$out"
 	if [ ! -f "$out/.config" ] || [ -n "$stale" ]; then

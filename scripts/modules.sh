@@ -98,7 +98,7 @@ fi
 mkdir -p "$obj"
 args=(-C "$kdir" M="$src" MO="$obj" TB_KVM_SRC="$src")
 [ -z "${MODULES_CC:-}" ] || args+=(CC="$MODULES_CC")
-export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+use_ccache
 # ccache's direct mode would reuse objects compiled before include/asm/
 # kvm_host.h shadowed KDIR's (it does not notice a new file earlier in the
 # include path); the preprocessor mode hashes what the compiler really sees.

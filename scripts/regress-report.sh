@@ -5,7 +5,8 @@
 # a regression if it fails on the series kernel and not on the base kernel
 # in the same cell; regressions are rows with "fail" in the result column,
 # which scripts/stale.sh turns into a failed make check.  Tests that fail on
-# both kernels are listed with their reason from selftests/regress-known.tsv.
+# both kernels are listed with their reason from selftests/regress-known.tsv
+# (an ARCH/TEST entry there wins over a TEST one).
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || die "usage: regress-report.sh ARCH..."
 id=$(base_id)
@@ -66,7 +67,7 @@ failures() {
 		END {
 			for (t in cells)
 				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
-					(sel == "base" && name[t] in ours) ? "new test of this series: guards its fixes" : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
+					(sel == "base" && name[t] in ours) ? "new test of this series: guards its fixes" : (t in why) ? why[t] : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
 		}' "$known" <(series_selftests | sed 's|.*/||') "$rows" | sort
 }
 {
@@ -97,7 +98,7 @@ failures() {
 		{
 			k = $1 "/" $2; n[k]++; keys[k] = 1
 			cnt[k, "b", cls($4)]++; cnt[k, "s", cls($5)]++
-			if (cls($5) == "f" && cls($4) != "f" && ($3 in flaky)) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
+			if (cls($5) == "f" && cls($4) != "f" && (($3 in flaky) || (($1 "/" $3) in flaky))) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
 			else if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
 			if (cls($4) == "f" && cls($5) != "f") fix[k] = fix[k] (fix[k] == "" ? "" : ", ") $3
 		}

@@ -53,7 +53,7 @@ for arch in "${arches[@]}"; do
 	if [ "$(cat "$inst/.commit" 2>/dev/null)" != "$want" ]; then
 		rm -rf "$inst" "$hdr"
 		uapi_headers "$arch" "$src" "$out/$arch"
-		export CCACHE_DIR=$BUILD/ccache CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+		use_ccache
 		install_suite() {
 			make -s -C "$src/tools/testing/selftests" TARGETS=kvm -j"$JOBS" O="$out/$arch/kst-build" \
 				ARCH="$karch" CROSS_COMPILE="$cross" CC="ccache ${cross}gcc" \
