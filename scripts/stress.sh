@@ -6,7 +6,8 @@
 # lockdep, DEBUG_ATOMIC_SLEEP, UBSAN, DEBUG_LIST, -Werror), "before" and
 # series, in the cells and with the counts of arch-ARCH-kvm/stress.  Every
 # console is scanned for kernel reports (scripts/splat-scan.sh).
-# Writes stress/results.md, stamped with the series hash, from the runs of
+# Writes stress/results.md (debug kernels) or stress/results-plain.md
+# (STRESS_KERNEL=plain), stamped with the series hash, from the runs of
 # every arch made on the current series (so the arches may run separately,
 # even side by side).
 #   STRESS_SEED=S        seed of every run (default: the time; printed)
@@ -114,6 +115,7 @@ if [ -z "${STRESS_REPORT_ONLY:-}" ]; then
 fi
 
 res=$TOP/stress/results.md
+[ "$kind" = debug ] || res=$TOP/stress/results-$kind.md
 [ "$div" -eq 1 ] || res=$out/results.md
 mkdir -p "$(dirname "$res")"
 all=(x86 arm64)
@@ -129,7 +131,7 @@ all=(x86 arm64)
 	else
 		echo "Kernels: **the test-bed kernels of make check, without the debug options**"
 		echo "(STRESS_KERNEL=plain: the oracle and the kernel-report scan only; the debug"
-		echo "kernels of arch-ARCH-kvm/debug.config did not run on this series).  Test:"
+		echo "kernels are in stress/results.md).  Test:"
 	fi
 	echo "selftests/stress/ARCH/exit_stress_test.c (\`-s SEED -i INDEX\` replays one sequence)."
 	echo "\"kernel reports\": WARNING, BUG, KASAN, UBSAN, lockdep and \"scheduling while atomic\""
@@ -146,6 +148,17 @@ all=(x86 arm64)
 	echo
 	echo "## Findings"
 	for a in "${all[@]}"; do [ ! -f "$out/$a.info" ] || cat "$out/$a.finds"; done
+	# The text of each kernel report that reached the console.
+	for a in "${all[@]}"; do
+		[ -f "$out/$a.info" ] || continue
+		for logf in "$out/$a"-*.log; do
+			[ -f "$logf" ] && ! "$TOP/scripts/splat-scan.sh" "$logf" >/dev/null || continue
+			c=$(basename "$logf" .log)
+			printf '\n%s: text of the kernel reports on the console\n\n```' "${c/-//}" | sed 's|-|/|'
+			"$TOP/scripts/splat-scan.sh" --full "$logf"
+			printf '```\n'
+		done
+	done
 } >"$res"
 log "stress: results in ${res#"$TOP/"}"
 for a in "${all[@]}"; do
