@@ -109,4 +109,5 @@ for arch in "${arches[@]}"; do
 	done
 done
 log "make regress: $(( $(date +%s) - t0 ))s"
-"$TOP/scripts/regress-report.sh" "${arches[@]}"
+# The report covers every arch on record, not only those swept now.
+"$TOP/scripts/regress-report.sh" x86 arm64
