@@ -38,7 +38,10 @@ interrupt() {
 	local when=$1 pid i=0
 	shift
 	set -m
-	"$@" >"$sb/int.out" 2>&1 &
+	# Default SIGINT in the child even if this run inherited it ignored (a
+	# make check started in the background): bash cannot trap a signal
+	# ignored on entry, and git would then half-handle the Ctrl-C.
+	env --default-signal=INT "$@" >"$sb/int.out" 2>&1 &
 	pid=$!
 	set +m
 	until eval "$when" || ! kill -0 "$pid" 2>/dev/null || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done

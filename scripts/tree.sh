@@ -59,11 +59,7 @@ apply() { # branch, patches...
 	git -C "$wt" checkout -q -b "$tmp"
 	for p in "$@"; do
 		[ -f "$TOP/patches/$p" ] || die "patches/series names '$p', which does not exist"
-		# No auto maintenance: if Ctrl-C killed a "git maintenance" child
-		# while git am itself exited normally, bash would skip its INT trap
-		# and report the patch as not applying.
-		if ! git -C "$wt" -c maintenance.auto=false -c gc.auto=0 am -q --committer-date-is-author-date \
-			"$TOP/patches/$p" >/dev/null 2>&1; then
+		if ! git -C "$wt" am -q --committer-date-is-author-date "$TOP/patches/$p" >/dev/null 2>&1; then
 			undo
 			die "patch '$p' does not apply to $(cat "$BUILD/base/version"); tree left unchanged"
 		fi
