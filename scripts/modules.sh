@@ -102,7 +102,9 @@ use_ccache
 # ccache's direct mode would reuse objects compiled before include/asm/
 # kvm_host.h shadowed KDIR's (it does not notice a new file earlier in the
 # include path); the preprocessor mode hashes what the compiler really sees.
+# Depend mode (use_ccache) trusts the same kind of include list: off here.
 export CCACHE_NODIRECT=1
+unset CCACHE_DEPEND
 touch "$out/.build-start"
 _mk() { make "${args[@]}" -j"$JOBS" modules >"$out/build.log" 2>&1; }
 timed "building ${mods[*]} against $kdir ($release), -j$JOBS; log: $out/build.log" _mk ||
