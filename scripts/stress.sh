@@ -153,9 +153,11 @@ all=(x86 arm64)
 		[ -f "$out/$a.info" ] || continue
 		for logf in "$out/$a"-*.log; do
 			[ -f "$logf" ] && ! "$TOP/scripts/splat-scan.sh" "$logf" >/dev/null || continue
+			# $out/ARCH-CELL-VARIANT.log; a cell name may hold a "-".
 			c=$(basename "$logf" .log)
-			printf '\n%s: text of the kernel reports on the console\n\n```' "${c/-//}" | sed 's|-|/|'
-			"$TOP/scripts/splat-scan.sh" --full "$logf"
+			c=${c#"$a"-}
+			printf '\n%s/%s/%s: text of the kernel reports on the console\n\n```\n' "$a" "${c%-*}" "${c##*-}"
+			"$TOP/scripts/splat-scan.sh" --full "$logf" | sed '1{/^$/d}'
 			printf '```\n'
 		done
 	done
