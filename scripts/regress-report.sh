@@ -6,7 +6,8 @@
 # in the same cell; regressions are rows with "fail" in the result column,
 # which scripts/stale.sh turns into a failed make check.  Tests that fail on
 # both kernels are listed with their reason from selftests/regress-known.tsv
-# (an ARCH/TEST entry there wins over a TEST one).
+# (an ARCH:KIND/TEST entry there wins over ARCH/TEST, which wins over TEST;
+# KIND is the cell's kind in arch-ARCH-kvm/matrix).
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || die "usage: regress-report.sh ARCH..."
 id=$(base_id)
@@ -31,7 +32,7 @@ outcomes() {
 	}'
 }
 # Every test of the installed list, so a test the VM never reached counts.
-rows=$tmp/rows	# ARCH CELL TEST BEFORE SERIES
+rows=$tmp/rows	# ARCH CELL TEST BEFORE SERIES KIND
 : >"$rows"
 for arch in "$@"; do
 	list=$out/$arch/install/kselftest-list.txt
@@ -42,32 +43,41 @@ for arch in "$@"; do
 		cell=${cell#"$arch"-}
 		outcomes "$tap" >"$tmp/s"
 		outcomes "$out/$arch-$cell-before.tap" >"$tmp/b" 2>/dev/null || : >"$tmp/b"
+		cell "$arch" "$cell"
 		sed -n 's/^kvm://p' "$list" | xargs -n1 basename |
-		awk -v a="$arch" -v c="$cell" -F'\t' -v OFS='\t' '
+		awk -v a="$arch" -v c="$cell" -v k="$CELL_KIND" -F'\t' -v OFS='\t' '
 			FILENAME == ARGV[1] { b[$1] = $2; next }
 			FILENAME == ARGV[2] { s[$1] = $2; next }
-			{ print a, c, $1, ($1 in b) ? b[$1] : "notrun", ($1 in s) ? s[$1] : "notrun" }
+			{ print a, c, $1, ($1 in b) ? b[$1] : "notrun", ($1 in s) ? s[$1] : "notrun", k }
 		' "$tmp/b" "$tmp/s" - >>"$rows"
 	done
 done
 [ -s "$rows" ] || die "no results under $out: run 'make regress' first"
 
+# reason: awk function, the reason $known gives for TEST in a cell of
+# ARCH and KIND (ARCH:KIND/TEST, then ARCH/TEST, then TEST), or "".
+reason_awk='
+	function reason(a, k, t) {
+		return (a ":" k "/" t) in why ? why[a ":" k "/" t] : (a "/" t) in why ? why[a "/" t] : t in why ? why[t] : ""
+	}'
 # failures both|base: table rows of the tests that fail on both kernels, or
-# on the base kernel only, per test with its cells and why: the series' own
-# tests guard its fixes; any other test's reason is in $known.
+# on the base kernel only, one per test and reason, with its cells: the
+# series' own tests guard its fixes; any other test's reason is in $known.
 failures() {
-	awk -F'\t' -v sel="$1" '
+	awk -F'\t' -v sel="$1" "$reason_awk"'
 		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
 		FILENAME == ARGV[2] { ours[$1] = 1; next }
 		function f(o) { return o != "pass" && o != "skip" }
 		f($4) && (sel == "both" ? f($5) : !f($5)) {
-			t = $1 "/" $3; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
-			how[t] = $4 " / " $5; name[t] = $3
+			r = (sel == "base" && $3 in ours) ? "new test of this series: guards its fixes" : reason($1, $6, $3)
+			if (r == "") r = "**no reason recorded** (selftests/regress-known.tsv)"
+			t = $1 "/" $3 SUBSEP r; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
+			how[t] = how[t] == "" || how[t] == $4 " / " $5 ? $4 " / " $5 : "varies"
+			test[t] = $1 "/" $3; arch[t] = $1; why_[t] = r
 		}
 		END {
 			for (t in cells)
-				printf "| %s | %s: %s | %s | %s |\n", t, substr(t, 1, index(t, "/") - 1), cells[t], how[t],
-					(sel == "base" && name[t] in ours) ? "new test of this series: guards its fixes" : (t in why) ? why[t] : (name[t] in why) ? why[name[t]] : "**no reason recorded** (selftests/regress-known.tsv)"
+				printf "| %s | %s: %s | %s | %s |\n", test[t], arch[t], cells[t], how[t], why_[t]
 		}' "$known" <(series_selftests | sed 's|.*/||') "$rows" | sort
 }
 {
@@ -92,13 +102,13 @@ failures() {
 	echo
 	echo "| arch/cell | tests | base pass/fail/skip | series pass/fail/skip | regressions | fixes | result |"
 	echo "|---|---:|---|---|---|---|---|"
-	awk -F'\t' '
-		FILENAME == ARGV[1] { if ($2 ~ /^flaky/) flaky[$1] = 1; next }
+	awk -F'\t' "$reason_awk"'
+		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
 		function cls(o) { return o == "pass" ? "p" : o == "skip" ? "s" : "f" }
 		{
 			k = $1 "/" $2; n[k]++; keys[k] = 1
 			cnt[k, "b", cls($4)]++; cnt[k, "s", cls($5)]++
-			if (cls($5) == "f" && cls($4) != "f" && (($3 in flaky) || (($1 "/" $3) in flaky))) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
+			if (cls($5) == "f" && cls($4) != "f" && reason($1, $6, $3) ~ /^flaky/) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
 			else if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
 			if (cls($4) == "f" && cls($5) != "f") fix[k] = fix[k] (fix[k] == "" ? "" : ", ") $3
 		}
