@@ -3,7 +3,8 @@
 # Pack busybox + the TEST binaries (from TESTDIR) into an initramfs, boot it
 # with the arch's EMULATOR invocation (arch-ARCH-kvm/EMULATOR.sh: qemu, bochs)
 # and save the console in LOG.  The VM is killed after $VM_TIMEOUT seconds
-# (default: the emulator file's VM_TIMEOUT_DEFAULT, else 900).
+# (default: the emulator file's VM_TIMEOUT_DEFAULT, else 900), or after
+# $VM_IDLE_TIMEOUT seconds without console output, if that is set.
 # MODULES_DIR=DIR adds out-of-tree modules that /init loads before the tests;
 # ROOT_EXTRA=DIR adds files to the root.
 . "$(dirname "$0")/lib.sh"
@@ -68,11 +69,17 @@ stop_vm() { kill -TERM -- -"$pid" 2>/dev/null; sleep 3; kill -KILL -- -"$pid" 2>
 trap 'stop_vm; rm -rf "$root" "$root.cpio.gz"; exit 130' INT TERM
 t0=$(date +%s)
 while kill -0 "$pid" 2>/dev/null; do
-	if [ $(($(date +%s) - t0)) -ge "$tmo" ]; then
+	now=$(date +%s) why=
+	if [ $((now - t0)) -ge "$tmo" ]; then
+		why="vm-timeout after ${tmo}s"
+	elif [ -n "${VM_IDLE_TIMEOUT:-}" ] && [ -f "$logf" ] &&
+		[ $((now - $(stat -c %Y "$logf"))) -ge "$VM_IDLE_TIMEOUT" ]; then
+		why="vm-idle no console output for ${VM_IDLE_TIMEOUT}s"
+	fi
+	if [ -n "$why" ]; then
 		stop_vm
-		elog=
-		[ ! -f "$logf.bochs.log" ] || elog=" (Bochs log: $logf.bochs.log)"
-		echo "@@tb vm-timeout after ${tmo}s$elog" >>"$logf"
+		[ ! -f "$logf.bochs.log" ] || why="$why (Bochs log: $logf.bochs.log)"
+		echo "@@tb $why" >>"$logf"
 		break
 	fi
 	sleep 1
