@@ -61,6 +61,7 @@ log "booting $arch ($(basename "$(dirname "$kernel")")) on $emulator ${extra:+[$
 # The emulator runs in its own process group, so that a timeout or a
 # Ctrl-C ends it and everything it started.
 tmo=${VM_TIMEOUT:-${VM_TIMEOUT_DEFAULT:-900}}
+: >"$logf"	# a fresh console: VM_IDLE_TIMEOUT counts from here
 set -m
 WORK=$root vm_boot "$kernel" "$root.cpio.gz" "$CMDLINE $extra" "$logf" &
 pid=$!
