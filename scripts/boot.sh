@@ -73,8 +73,7 @@ while kill -0 "$pid" 2>/dev/null; do
 	now=$(date +%s) why=
 	if [ $((now - t0)) -ge "$tmo" ]; then
 		why="vm-timeout after ${tmo}s"
-	elif [ -n "${VM_IDLE_TIMEOUT:-}" ] && [ -f "$logf" ] &&
-		[ $((now - $(stat -c %Y "$logf"))) -ge "$VM_IDLE_TIMEOUT" ]; then
+	elif [ -n "${VM_IDLE_TIMEOUT:-}" ] && [ $((now - $(stat -c %Y "$logf"))) -ge "$VM_IDLE_TIMEOUT" ]; then
 		why="vm-idle no console output for ${VM_IDLE_TIMEOUT}s"
 	fi
 	if [ -n "$why" ]; then

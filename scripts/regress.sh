@@ -47,16 +47,18 @@ bash_static() {
 	mkdir -p "$d/$a" && cp "$d/$a.tmp/bin/bash-static" "$d/$a/bash" && rm -rf "$d/$a.tmp"
 }
 
+# has_result TAP TEST: the runner printed TEST's result line.
+has_result() { grep -q "^\(not \)\{0,1\}ok [0-9]* selftests: kvm: $2\( \|$\)" "$1"; }
 # suite_running TAP: the test the runner had started and not finished.
 suite_running() {
 	local t
 	t=$(sed -n 's/^# selftests: kvm: //p' "$1" | tail -n1)
-	[ -z "$t" ] || grep -q "^\(not \)\{0,1\}ok [0-9]* selftests: kvm: $t\( \|$\)" "$1" || echo "$t"
+	[ -z "$t" ] || has_result "$1" "$t" || echo "$t"
 }
-# suite_rest LIST TAP: the tests of the installed list with no result yet.
+# suite_rest LIST TAP: the tests of LIST with no result yet.
 suite_rest() {
 	sed -n 's/^kvm://p' "$1" | while read -r t; do
-		grep -q "^\(not \)\{0,1\}ok [0-9]* selftests: kvm: $t\( \|$\)" "$2" || printf '%s ' "$t"
+		has_result "$2" "$t" || printf '%s ' "$t"
 	done | sed 's/ $//'
 }
 
@@ -146,7 +148,7 @@ for arch in "${arches[@]}"; do
 				# the console if the VM was stopped), without the
 				# heartbeats, which may land inside a line.
 				tr -d '\r' <"$plog" | sed -n '/^@@tb begin /,/^@@tb end /p' |
-					sed -e '1d' -e 's/@@tb alive//g' -e '/^@@tb /d' -e '/^$/d' >>"$tap"
+					sed -e 's/@@tb alive//g' -e '/^@@tb /d' -e '/^$/d' >>"$tap"
 				hung=$(suite_running "$tap")
 				stop=$(tr -d '\r' <"$plog" | sed -n 's/^@@tb \(vm-[a-z]*\) /\1: /p' | tail -n1)
 				[ -n "$hung" ] && [ -n "$stop" ] || break
