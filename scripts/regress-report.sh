@@ -7,12 +7,18 @@
 # which scripts/stale.sh turns into a failed make check.  Tests that fail on
 # both kernels are listed with their reason from selftests/regress-known.tsv
 # (an ARCH:KIND/TEST entry there wins over ARCH/TEST, which wins over TEST;
-# KIND is the cell's kind in arch-ARCH-kvm/matrix).
+# KIND is the cell's kind in arch-ARCH-kvm/matrix).  The per-test outcomes
+# behind the report go to regress/outcomes.tsv, stamped like it: a cell with
+# no TAP here keeps its rows from there if the stamp is the current series
+# hash, so cells swept in separate runs, or on separate machines, of the
+# same series make one report.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || die "usage: regress-report.sh ARCH..."
 id=$(base_id)
 out=$BUILD/regress/$id
 dest=${REGRESS_OUT:-$TOP/regress/results.md}
+saved=$(dirname "$dest")/outcomes.tsv
+hash=$("$TOP/scripts/series-hash.sh")
 known=$TOP/selftests/regress-known.tsv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -52,7 +58,27 @@ for arch in "$@"; do
 		' "$tmp/b" "$tmp/s" - >>"$rows"
 	done
 done
+times=$tmp/times	# ARCH/CELL/VARIANT SECONDS
+cat "$out"/*-*-*.secs >"$times" 2>/dev/null || :
+# Cells swept earlier on the same series: their rows and times from $saved.
+if [ -f "$saved" ] && grep -qx "# Series hash: $hash" "$saved"; then
+	awk -F'\t' -v OFS='\t' '
+		FILENAME == ARGV[1] { have[$1 "/" $2] = 1; next }
+		/^#/ { next }
+		$1 == "time" { split($2, c, "/"); if (!(c[1] "/" c[2] in have)) print $2, $3 >"'"$times.saved"'"; next }
+		!($1 "/" $2 in have)
+	' "$rows" "$saved" >>"$rows"
+	cat "$times.saved" >>"$times" 2>/dev/null || :
+fi
 [ -s "$rows" ] || die "no results under $out: run 'make regress' first"
+{
+	echo "# Per-test outcomes behind regress/results.md (ARCH CELL TEST BASE SERIES"
+	echo "# KIND, then time ARCH/CELL/VARIANT SECONDS per suite run); written by"
+	echo "# scripts/regress-report.sh, do not edit."
+	echo "# Series hash: $hash"
+	sort "$rows"
+	sort "$times" | sed 's/^/time\t/'
+} >"$saved.tmp"
 
 # reason: awk function, the reason $known gives for TEST in a cell of
 # ARCH and KIND (ARCH:KIND/TEST, then ARCH/TEST, then TEST), or "".
@@ -85,10 +111,10 @@ failures() {
 	echo
 	echo "Written by \`make regress\` (scripts/regress.sh); do not edit."
 	echo
-	echo "Series hash: \`$("$TOP/scripts/series-hash.sh")\` (scripts/series-hash.sh)"
+	echo "Series hash: \`$hash\` (scripts/series-hash.sh)"
 	echo "Base: \`$(cat "$BUILD/base/version")\`, tb/before \`$(git -C "$(worktree)" rev-parse --short=12 tb/before)\`, tb/series \`$(git -C "$(worktree)" rev-parse --short=12 tb/series)\`"
 	echo "Runner: the installed \`run_kselftest.sh -c kvm -o ${REGRESS_TIMEOUT:-180}\` in each test VM"
-	echo "Time per suite run (VM boot to power-off): $(cat "$out"/*-*-*.secs 2>/dev/null | awk '{ printf "%s%s %ss", s, $1, $2; s = ", " }')"
+	echo "Time per suite run (VM boot to power-off): $(sort "$times" | awk '{ printf "%s%s %ss", s, $1, $2; s = ", " }')"
 	echo
 	echo "A regression is a test that fails (or times out, or is not reached)"
 	echo "on the series kernel but not on the base kernel of the same cell,"
@@ -147,5 +173,6 @@ failures() {
 		END { for (k in s) printf "- %s:%s\n", k, s[k] }' "$rows" | sort
 } >"$dest.tmp"
 mv "$dest.tmp" "$dest"
+mv "$saved.tmp" "$saved"
 log "wrote $dest"
 ! grep -q '| fail |$' "$dest"

@@ -8,6 +8,8 @@
 # tools/testing/selftests TARGETS=kvm install"; the kernels are those of
 # make check (scripts/build-kernel.sh).  Per-test timeout: REGRESS_TIMEOUT
 # seconds (default 180; the suite's own settings say 120 on hardware).
+# A VM with no console output for REGRESS_IDLE_TIMEOUT wall seconds (default
+# 300) has frozen.
 # Writes the runner's TAP per cell and kernel to $BUILD/regress/<base>/, and
 # the comparison to regress/results.md, stamped with the series hash
 # (scripts/regress-report.sh).  REGRESS_TESTS="NAME ..." runs only those
@@ -133,14 +135,14 @@ for arch in "${arches[@]}"; do
 			# The whole suite in one VM: its limit is every test at
 			# its timeout, plus boot.  A guest that misses its
 			# heartbeats (run-suite.sh prints one every 5 s of guest
-			# time) for 5 min has frozen (in Bochs' VMX,
+			# time, 20 s of wall time in Bochs) for 5 min has frozen (in Bochs' VMX,
 			# set_memory_region_test freezes the whole VM, on both
 			# kernels): the test that was running is recorded as a
 			# timeout and a new VM runs the tests after it.
 			part=1 plog=$logf rest=${REGRESS_TESTS:-}
 			while :; do
 				ROOT_EXTRA=$root TEST_TIMEOUT=$(( n * tmo + 60 )) VM_TIMEOUT=$(( n * tmo + 300 )) \
-					VM_IDLE_TIMEOUT=300 \
+					VM_IDLE_TIMEOUT=${REGRESS_IDLE_TIMEOUT:-300} \
 					timed "$arch/$cell/$variant: whole suite${rest:+, part $part}" "$TOP/scripts/boot.sh" \
 					"$arch" "$CELL_EMULATOR" "$kernel" "$tests" "$plog" "$CELL_PARAMS" \
 					"tb/run-suite.sh $tmo${rest:+ $rest}"
