@@ -67,7 +67,8 @@ if [ -f "$saved" ] && grep -qx "# Series hash: $hash" "$saved"; then
 		/^#/ { next }
 		$1 == "time" { split($2, c, "/"); if (!(c[1] "/" c[2] in have)) print $2, $3 >"'"$times.saved"'"; next }
 		!($1 "/" $2 in have)
-	' "$rows" "$saved" >>"$rows"
+	' "$rows" "$saved" >"$tmp/kept"
+	cat "$tmp/kept" >>"$rows"
 	cat "$times.saved" >>"$times" 2>/dev/null || :
 fi
 [ -s "$rows" ] || die "no results under $out: run 'make regress' first"
