@@ -49,8 +49,9 @@ bash_static() {
 	mkdir -p "$d/$a" && cp "$d/$a.tmp/bin/bash-static" "$d/$a/bash" && rm -rf "$d/$a.tmp"
 }
 
-# has_result TAP TEST: the runner printed TEST's result line.
-has_result() { grep -q "^\(not \)\{0,1\}ok [0-9]* selftests: kvm: $2\( \|$\)" "$1"; }
+# has_result TAP TEST: the runner printed TEST's result line (glued to the
+# test's last output line if that had no newline).
+has_result() { grep -q "ok [0-9]* selftests: kvm: $2\( \|$\)" "$1"; }
 # suite_running TAP: the test the runner had started and not finished.
 suite_running() {
 	local t
@@ -104,19 +105,23 @@ for arch in "${arches[@]}"; do
 	# The VM's root: the install as /kst, bash, and a /usr/bin/timeout
 	# that takes coreutils' --foreground (busybox's does not; the runner
 	# passes it first, so dropping it keeps the same per-test limit).
-	root=$out/$arch/root
-	rm -rf "$root" && mkdir -p "$root/bin" "$root/usr/bin"
-	cp -a "$inst" "$root/kst"
-	cp "$BUILD/bash-static/$arch/bash" "$root/bin/bash"
-	printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec busybox timeout "$@"\n' >"$root/usr/bin/timeout"
-	chmod +x "$root/usr/bin/timeout"
+	# Both are made aside and then swapped in, so that a sweep of the
+	# other kernel that boots a VM from them meanwhile sees whole trees.
+	root=$out/$arch/root new=$out/$arch/root.$$
+	rm -rf "$new" && mkdir -p "$new/bin" "$new/usr/bin"
+	cp -a "$inst" "$new/kst"
+	cp "$BUILD/bash-static/$arch/bash" "$new/bin/bash"
+	printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec busybox timeout "$@"\n' >"$new/usr/bin/timeout"
+	chmod +x "$new/usr/bin/timeout"
 	for a in awk basename cut date dirname env expr grep head id kill mkdir mktemp nproc \
 		 readlink realpath rm sed seq sort tail tee touch tr uniq wc xargs; do
-		ln -s /bin/busybox "$root/bin/$a"
+		ln -s /bin/busybox "$new/bin/$a"
 	done
-	tests=$out/$arch/tests
-	rm -rf "$tests" && mkdir -p "$tests/tb"
-	cp "$TOP/selftests/run-suite.sh" "$tests/tb/"
+	rm -rf "$root.old" && { [ ! -d "$root" ] || mv "$root" "$root.old"; } && mv "$new" "$root" && rm -rf "$root.old"
+	tests=$out/$arch/tests new=$out/$arch/tests.$$
+	rm -rf "$new" && mkdir -p "$new/tb"
+	cp "$TOP/selftests/run-suite.sh" "$new/tb/"
+	rm -rf "$tests.old" && { [ ! -d "$tests" ] || mv "$tests" "$tests.old"; } && mv "$new" "$tests" && rm -rf "$tests.old"
 
 	mapfile -t cells < <(cells "$arch")
 	for variant in ${REGRESS_VARIANTS:-before series}; do
@@ -138,7 +143,10 @@ for arch in "${arches[@]}"; do
 			# time, 20 s of wall time in Bochs) for 5 min has frozen (in Bochs' VMX,
 			# set_memory_region_test freezes the whole VM, on both
 			# kernels): the test that was running is recorded as a
-			# timeout and a new VM runs the tests after it.
+			# timeout and a new VM runs the tests after it.  So
+			# too if the runner itself ended during a test (the OOM
+			# killer may take it with a test that exhausts the VM's
+			# memory): that test is recorded as failed.
 			part=1 plog=$logf rest=${REGRESS_TESTS:-}
 			while :; do
 				ROOT_EXTRA=$root TEST_TIMEOUT=$(( n * tmo + 60 )) VM_TIMEOUT=$(( n * tmo + 300 )) \
@@ -152,16 +160,22 @@ for arch in "${arches[@]}"; do
 				tr -d '\r' <"$plog" | sed -n '/^@@tb begin /,/^@@tb end /p' |
 					sed -e 's/@@tb alive//g' -e '/^@@tb /d' -e '/^$/d' >>"$tap"
 				hung=$(suite_running "$tap")
+				[ -n "$hung" ] || break
 				stop=$(tr -d '\r' <"$plog" | sed -n 's/^@@tb \(vm-[a-z]*\) /\1: /p' | tail -n1)
-				[ -n "$hung" ] && [ -n "$stop" ] || break
-				echo "not ok 0 selftests: kvm: $hung # TIMEOUT VM stopped, $stop" >>"$tap"
-				log "$arch/$cell/$variant: $hung froze the VM ($stop); resuming after it"
+				if [ -n "$stop" ]; then
+					echo "not ok 0 selftests: kvm: $hung # TIMEOUT VM stopped, $stop" >>"$tap"
+					log "$arch/$cell/$variant: $hung froze the VM ($stop); resuming after it"
+				else
+					rc=$(tr -d '\r' <"$plog" | sed -n 's/^@@tb end .* rc=//p' | tail -n1)
+					echo "not ok 0 selftests: kvm: $hung # the runner ended during the test (rc=${rc:-none})" >>"$tap"
+					log "$arch/$cell/$variant: the runner ended during $hung (rc=${rc:-none}); resuming after it"
+				fi
 				rest=$(suite_rest "$list" "$tap")
 				[ -n "$rest" ] || break
 				part=$((part + 1)) plog=${logf%.log}.part$part.log
 			done
 			printf '%s\t%s\n' "$arch/$cell/$variant" "$(( $(date +%s) - t1 ))" >"${logf%.log}.secs"
-			log "$arch/$cell/$variant: $(grep -c '^ok ' "$tap") ok, $(grep -c '^not ok ' "$tap") not ok"
+			log "$arch/$cell/$variant: $(grep -c 'ok [0-9]* selftests: kvm: ' "$tap") results, $(grep -c 'not ok [0-9]* selftests: kvm: ' "$tap") not ok"
 		done
 	done
 done
