@@ -121,6 +121,8 @@ failures() {
 	echo "on the series kernel but not on the base kernel of the same cell,"
 	echo "unless selftests/regress-known.tsv names it flaky with its observed"
 	echo "failure rate on both kernels; flaky tests are listed, never retried."
+	echo "A test this series adds or changes is a regression wherever it fails"
+	echo "on the series kernel."
 	echo
 	for arch in x86 arm64; do
 		missing=$(for c in $(cells "$arch"); do grep -q "^$arch	$c	" "$rows" || printf ' %s' "$c"; done)
@@ -131,11 +133,17 @@ failures() {
 	echo "|---|---:|---|---|---|---|---|"
 	awk -F'\t' "$reason_awk"'
 		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
+		FILENAME == ARGV[2] { ours[$1] = 1; next }
 		function cls(o) { return o == "pass" ? "p" : o == "skip" ? "s" : "f" }
 		{
 			k = $1 "/" $2; n[k]++; keys[k] = 1
 			cnt[k, "b", cls($4)]++; cnt[k, "s", cls($5)]++
-			if (cls($5) == "f" && cls($4) != "f" && reason($1, $6, $3) ~ /^flaky/) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
+			# A test the series adds or changes that fails on the series kernel is a
+			# regression whatever the base kernel did: no test-bed
+			# reason covers it (and it flags a run that booted the
+			# wrong kernel).
+			if (cls($5) == "f" && $3 in ours) reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3 " (a test of the series)"
+			else if (cls($5) == "f" && cls($4) != "f" && reason($1, $6, $3) ~ /^flaky/) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
 			else if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
 			if (cls($4) == "f" && cls($5) != "f") fix[k] = fix[k] (fix[k] == "" ? "" : ", ") $3
 		}
@@ -146,7 +154,7 @@ failures() {
 					cnt[k, "s", "p"], cnt[k, "s", "f"], cnt[k, "s", "s"],
 					(reg[k] == "" ? "0" : reg[k]) (flk[k] == "" ? "" : " (flaky, see below: " flk[k] ")"),
 					fix[k] == "" ? "-" : fix[k], reg[k] == "" ? "pass" : "fail"
-		}' "$known" "$rows" | sort
+		}' "$known" <(series_selftests | sed 's|.*/||') "$rows" | sort
 	echo
 	echo "## Failing on both kernels (test-bed reasons)"
 	echo

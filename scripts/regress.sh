@@ -14,7 +14,8 @@
 # the comparison to regress/results.md, stamped with the series hash
 # (scripts/regress-report.sh).  REGRESS_TESTS="NAME ..." runs only those
 # tests of the suite, into $BUILD/regress/<base>/try/, without a report: a
-# quick way to try the runner path.
+# quick way to try the runner path.  REGRESS_KERNEL=IMAGE boots that image
+# for the one variant of REGRESS_VARIANTS instead of building it.
 . "$(dirname "$0")/lib.sh"
 need git make gcc dpkg-deb apt-get
 arches=("$@")
@@ -125,8 +126,14 @@ for arch in "${arches[@]}"; do
 
 	mapfile -t cells < <(cells "$arch")
 	for variant in ${REGRESS_VARIANTS:-before series}; do
-		timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
-		kernel=$BUILD/img/$id/$arch-$variant/kernel
+		if [ -n "${REGRESS_KERNEL:-}" ]; then
+			[ -f "$REGRESS_KERNEL" ] || die "REGRESS_KERNEL=$REGRESS_KERNEL: no such kernel image"
+			kernel=$REGRESS_KERNEL
+			log "$arch/$variant: booting $kernel (REGRESS_KERNEL), not building"
+		else
+			timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
+			kernel=$BUILD/img/$id/$arch-$variant/kernel
+		fi
 		for cell in "${cells[@]}"; do
 			if [ -n "${REGRESS_CELLS:-}" ] && ! echo " $REGRESS_CELLS " | grep -q " $arch/$cell "; then
 				continue
@@ -166,7 +173,7 @@ for arch in "${arches[@]}"; do
 					echo "not ok 0 selftests: kvm: $hung # TIMEOUT VM stopped, $stop" >>"$tap"
 					log "$arch/$cell/$variant: $hung froze the VM ($stop); resuming after it"
 				else
-					rc=$(tr -d '\r' <"$plog" | sed -n 's/^@@tb end .* rc=//p' | tail -n1)
+					rc=$(tr -d '\r' <"$plog" | sed -n 's/^@@tb end .* rc=\([0-9]*\).*/\1/p' | tail -n1)
 					echo "not ok 0 selftests: kvm: $hung # the runner ended during the test (rc=${rc:-none})" >>"$tap"
 					log "$arch/$cell/$variant: the runner ended during $hung (rc=${rc:-none}); resuming after it"
 				fi
