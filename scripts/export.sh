@@ -3,6 +3,10 @@
 # base..BRANCH of a kernel tree (default: the base repository) with
 # "git format-patch --base", and fill the cover letter from
 # patches/cover-letter.txt (first line: subject; rest: body).
+# COVER_ONLY=1 rewrites only patches/0000-cover-letter.patch, after checking
+# that the commits of BRANCH give the patches of patches/ (but for the commit
+# ids on their first lines): a cover letter edit from any tree with the
+# series applied (scripts/tree.sh's tb/series), the series hash unchanged.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || die "usage: export.sh BRANCH [GITDIR]"
 rev=$1 gd=${2:-$(base_git)}
@@ -24,6 +28,19 @@ s = open(p).read()
 s = s.replace('*** SUBJECT HERE ***', subj).replace('*** BLURB HERE ***', body)
 open(p, 'w').write(s)
 PY
+if [ -n "${COVER_ONLY:-}" ]; then
+	for f in "$tmp"/0*.patch; do
+		b=$(basename "$f")
+		[ "$b" = 0000-cover-letter.patch ] && continue
+		cmp -s <(tail -n +2 "$f") <(tail -n +2 "$TOP/patches/$b" 2>/dev/null) ||
+			die "COVER_ONLY: $rev does not give patches/$b; export the whole series instead"
+	done
+	[ "$(ls "$tmp" | grep -vc '^0000-')" = "$(series | wc -l)" ] ||
+		die "COVER_ONLY: $rev has $n commits, patches/series names $(series | wc -l)"
+	cp "$tmp/0000-cover-letter.patch" "$TOP/patches/"
+	log "rewrote the cover letter only ($subj)"
+	exit 0
+fi
 rm -f "$TOP"/patches/0*.patch
 cp "$tmp"/*.patch "$TOP/patches/"
 (cd "$TOP/patches" && ls 0*.patch | grep -v '^0000-') >"$TOP/patches/series.tmp"
