@@ -72,6 +72,9 @@ if [ -f "$saved" ] && grep -qx "# Series hash: $hash" "$saved"; then
 	cat "$times.saved" >>"$times" 2>/dev/null || :
 fi
 [ -s "$rows" ] || die "no results under $out: run 'make regress' first"
+# Times of the cells in the report only (not of a kernel swept alone).
+awk -F'\t' 'FILENAME == ARGV[1] { have[$1 "/" $2] = 1; next }
+	{ split($1, c, "/") } (c[1] "/" c[2]) in have' "$rows" "$times" >"$tmp/t" && mv "$tmp/t" "$times"
 {
 	echo "# Per-test outcomes behind regress/results.md (ARCH CELL TEST BASE SERIES"
 	echo "# KIND, then time ARCH/CELL/VARIANT SECONDS per suite run); written by"
