@@ -147,7 +147,8 @@ for arch in "${arches[@]}"; do
 			# The whole suite in one VM: its limit is every test at
 			# its timeout, plus boot.  A guest that misses its
 			# heartbeats (run-suite.sh prints one every 5 s of guest
-			# time, 20 s of wall time in Bochs) for 5 min has frozen (in Bochs' VMX,
+			# time, 20 s of wall time in Bochs) for
+			# REGRESS_IDLE_TIMEOUT (5 min) has frozen (in Bochs' VMX,
 			# set_memory_region_test freezes the whole VM, on both
 			# kernels): the test that was running is recorded as a
 			# timeout and a new VM runs the tests after it.  So
