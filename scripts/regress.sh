@@ -50,9 +50,16 @@ bash_static() {
 	mkdir -p "$d/$a" && cp "$d/$a.tmp/bin/bash-static" "$d/$a/bash" && rm -rf "$d/$a.tmp"
 }
 
+# A result line of the runner, up to the test's name.
+result_re='ok [0-9]* selftests: kvm: '
 # has_result TAP TEST: the runner printed TEST's result line (glued to the
 # test's last output line if that had no newline).
-has_result() { grep -q "ok [0-9]* selftests: kvm: $2\( \|$\)" "$1"; }
+has_result() { grep -q "$result_re$2\( \|$\)" "$1"; }
+# swap_in NEW DEST: replace the tree DEST by NEW, which was made aside, so
+# that a sweep of the other kernel booting a VM from DEST sees whole trees.
+swap_in() {
+	rm -rf "$2.old" && { [ ! -d "$2" ] || mv "$2" "$2.old"; } && mv "$1" "$2" && rm -rf "$2.old"
+}
 # suite_running TAP: the test the runner had started and not finished.
 suite_running() {
 	local t
@@ -106,8 +113,7 @@ for arch in "${arches[@]}"; do
 	# The VM's root: the install as /kst, bash, and a /usr/bin/timeout
 	# that takes coreutils' --foreground (busybox's does not; the runner
 	# passes it first, so dropping it keeps the same per-test limit).
-	# Both are made aside and then swapped in, so that a sweep of the
-	# other kernel that boots a VM from them meanwhile sees whole trees.
+	# Both are made aside and swapped in.
 	root=$out/$arch/root new=$out/$arch/root.$$
 	rm -rf "$new" && mkdir -p "$new/bin" "$new/usr/bin"
 	cp -a "$inst" "$new/kst"
@@ -118,11 +124,11 @@ for arch in "${arches[@]}"; do
 		 readlink realpath rm sed seq sort tail tee touch tr uniq wc xargs; do
 		ln -s /bin/busybox "$new/bin/$a"
 	done
-	rm -rf "$root.old" && { [ ! -d "$root" ] || mv "$root" "$root.old"; } && mv "$new" "$root" && rm -rf "$root.old"
+	swap_in "$new" "$root"
 	tests=$out/$arch/tests new=$out/$arch/tests.$$
 	rm -rf "$new" && mkdir -p "$new/tb"
 	cp "$TOP/selftests/run-suite.sh" "$new/tb/"
-	rm -rf "$tests.old" && { [ ! -d "$tests" ] || mv "$tests" "$tests.old"; } && mv "$new" "$tests" && rm -rf "$tests.old"
+	swap_in "$new" "$tests"
 
 	mapfile -t cells < <(cells "$arch")
 	for variant in ${REGRESS_VARIANTS:-before series}; do
@@ -148,7 +154,7 @@ for arch in "${arches[@]}"; do
 			# its timeout, plus boot.  A guest that misses its
 			# heartbeats (run-suite.sh prints one every 5 s of guest
 			# time, 20 s of wall time in Bochs) for
-			# REGRESS_IDLE_TIMEOUT (5 min) has frozen (in Bochs' VMX,
+			# REGRESS_IDLE_TIMEOUT (default 5 min) has frozen (in Bochs' VMX,
 			# set_memory_region_test freezes the whole VM, on both
 			# kernels): the test that was running is recorded as a
 			# timeout and a new VM runs the tests after it.  So
@@ -183,7 +189,7 @@ for arch in "${arches[@]}"; do
 				part=$((part + 1)) plog=${logf%.log}.part$part.log
 			done
 			printf '%s\t%s\n' "$arch/$cell/$variant" "$(( $(date +%s) - t1 ))" >"${logf%.log}.secs"
-			log "$arch/$cell/$variant: $(grep -c 'ok [0-9]* selftests: kvm: ' "$tap") results, $(grep -c 'not ok [0-9]* selftests: kvm: ' "$tap") not ok"
+			log "$arch/$cell/$variant: $(grep -c "$result_re" "$tap") results, $(grep -c "not $result_re" "$tap") not ok"
 		done
 	done
 done
