@@ -129,9 +129,8 @@ failures() {
 	echo
 	for arch in x86 arm64; do
 		missing=$(for c in $(cells "$arch"); do grep -q "^$arch	$c	" "$rows" || printf ' %s' "$c"; done)
-		[ -z "$missing" ] || echo "Not swept in this run: $arch cells$missing."
+		[ -z "$missing" ] || printf 'Not swept in this run: %s cells%s.\n\n' "$arch" "$missing"
 	done
-	echo
 	echo "| arch/cell | tests | base pass/fail/skip | series pass/fail/skip | regressions | fixes | result |"
 	echo "|---|---:|---|---|---|---|---|"
 	awk -F'\t' "$reason_awk"'
