@@ -84,31 +84,37 @@ awk -F'\t' 'FILENAME == ARGV[1] { have[$1 "/" $2] = 1; next }
 	sort "$times" | sed 's/^/time\t/'
 } >"$saved.tmp"
 
-# reason: awk function, the reason $known gives for TEST in a cell of
-# ARCH and KIND (ARCH:KIND/TEST, then ARCH/TEST, then TEST), or "".
-reason_awk='
+ours=$tmp/ours	# the tests this series adds or changes, by name
+series_selftests | sed 's|.*/||' >"$ours"
+# load_awk: the start of the awk programs below, which read "$known" "$ours"
+# then the rows: why[] and ours[] from the first two, and the functions
+# reason(ARCH, KIND, TEST), the reason $known gives for TEST in a cell of ARCH
+# and KIND (ARCH:KIND/TEST, then ARCH/TEST, then TEST) or "", and
+# join(LIST, ITEM, SEP), LIST with ITEM appended.
+load_awk='
+	FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
+	FILENAME == ARGV[2] { ours[$1] = 1; next }
 	function reason(a, k, t) {
 		return (a ":" k "/" t) in why ? why[a ":" k "/" t] : (a "/" t) in why ? why[a "/" t] : t in why ? why[t] : ""
-	}'
+	}
+	function join(l, i, sep) { return l == "" ? i : l sep i }'
 # failures both|base: table rows of the tests that fail on both kernels, or
 # on the base kernel only, one per test and reason, with its cells: the
 # series' own tests guard its fixes; any other test's reason is in $known.
 failures() {
-	awk -F'\t' -v sel="$1" "$reason_awk"'
-		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
-		FILENAME == ARGV[2] { ours[$1] = 1; next }
+	awk -F'\t' -v sel="$1" "$load_awk"'
 		function f(o) { return o != "pass" && o != "skip" }
 		f($4) && (sel == "both" ? f($5) : !f($5)) {
 			r = (sel == "base" && $3 in ours) ? "new test of this series: guards its fixes" : reason($1, $6, $3)
 			if (r == "") r = "**no reason recorded** (selftests/regress-known.tsv)"
-			t = $1 "/" $3 SUBSEP r; cells[t] = cells[t] (cells[t] == "" ? "" : " ") $2
+			t = $1 "/" $3 SUBSEP r; cells[t] = join(cells[t], $2, " ")
 			how[t] = how[t] == "" || how[t] == $4 " / " $5 ? $4 " / " $5 : "varies"
 			test[t] = $1 "/" $3; arch[t] = $1; why_[t] = r
 		}
 		END {
 			for (t in cells)
 				printf "| %s | %s: %s | %s | %s |\n", test[t], arch[t], cells[t], how[t], why_[t]
-		}' "$known" <(series_selftests | sed 's|.*/||') "$rows" | sort
+		}' "$known" "$ours" "$rows" | sort
 }
 {
 	echo "# Whole KVM selftests suite, base kernel vs series"
@@ -133,21 +139,19 @@ failures() {
 	done
 	echo "| arch/cell | tests | base pass/fail/skip | series pass/fail/skip | regressions | fixes | result |"
 	echo "|---|---:|---|---|---|---|---|"
-	awk -F'\t' "$reason_awk"'
-		FILENAME == ARGV[1] { if ($0 !~ /^#/ && NF >= 2) why[$1] = $2; next }
-		FILENAME == ARGV[2] { ours[$1] = 1; next }
+	awk -F'\t' "$load_awk"'
 		function cls(o) { return o == "pass" ? "p" : o == "skip" ? "s" : "f" }
 		{
 			k = $1 "/" $2; n[k]++; keys[k] = 1
 			cnt[k, "b", cls($4)]++; cnt[k, "s", cls($5)]++
-			# A test the series adds or changes that fails on the series kernel is a
-			# regression whatever the base kernel did: no test-bed
-			# reason covers it (and it flags a run that booted the
-			# wrong kernel).
-			if (cls($5) == "f" && $3 in ours) reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3 " (a test of the series)"
-			else if (cls($5) == "f" && cls($4) != "f" && reason($1, $6, $3) ~ /^flaky/) flk[k] = flk[k] (flk[k] == "" ? "" : ", ") $3
-			else if (cls($5) == "f" && cls($4) != "f") reg[k] = reg[k] (reg[k] == "" ? "" : ", ") $3
-			if (cls($4) == "f" && cls($5) != "f") fix[k] = fix[k] (fix[k] == "" ? "" : ", ") $3
+			# A test the series adds or changes that fails on the
+			# series kernel is a regression whatever the base kernel
+			# did: no test-bed reason covers it (and it flags a run
+			# that booted the wrong kernel).
+			if (cls($5) == "f" && $3 in ours) reg[k] = join(reg[k], $3 " (a test of the series)", ", ")
+			else if (cls($5) == "f" && cls($4) != "f" && reason($1, $6, $3) ~ /^flaky/) flk[k] = join(flk[k], $3, ", ")
+			else if (cls($5) == "f" && cls($4) != "f") reg[k] = join(reg[k], $3, ", ")
+			if (cls($4) == "f" && cls($5) != "f") fix[k] = join(fix[k], $3, ", ")
 		}
 		END {
 			for (k in keys)
@@ -156,7 +160,7 @@ failures() {
 					cnt[k, "s", "p"], cnt[k, "s", "f"], cnt[k, "s", "s"],
 					(reg[k] == "" ? "0" : reg[k]) (flk[k] == "" ? "" : " (flaky, see below: " flk[k] ")"),
 					fix[k] == "" ? "-" : fix[k], reg[k] == "" ? "pass" : "fail"
-		}' "$known" <(series_selftests | sed 's|.*/||') "$rows" | sort
+		}' "$known" "$ours" "$rows" | sort
 	echo
 	echo "## Failing on both kernels (test-bed reasons)"
 	echo
