@@ -35,8 +35,8 @@ if [ -n "${COVER_ONLY:-}" ]; then
 		cmp -s <(tail -n +2 "$f") <(tail -n +2 "$TOP/patches/$b" 2>/dev/null) ||
 			die "COVER_ONLY: $rev does not give patches/$b; export the whole series instead"
 	done
-	[ "$n" = "$(series | wc -l)" ] ||
-		die "COVER_ONLY: $rev has $n commits, patches/series names $(series | wc -l)"
+	named=$(series | wc -l)
+	[ "$n" = "$named" ] || die "COVER_ONLY: $rev has $n commits, patches/series names $named"
 	cp "$tmp/0000-cover-letter.patch" "$TOP/patches/"
 	log "rewrote the cover letter only ($subj)"
 	exit 0
