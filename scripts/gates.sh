@@ -53,13 +53,16 @@ for p in "${patches[@]}"; do
 	echo "$body" | grep -q '^Assisted-by: ' || why+="no Assisted-by trailer; "
 	if [ -n "${SUBMIT:-}" ]; then
 		echo "$body" | grep -q '^Signed-off-by: ' || why+="no Signed-off-by (SUBMIT=1); "
+		grep -q '^From: KVM exit-completion series <kvm-exitcomp@localhost>$' "$TOP/patches/$p" &&
+			why+="author is the placeholder: re-author (Documentation/submitting.md, step 2); "
 	else
 		echo "$body" | grep -q '^Signed-off-by: ' &&
 			why+="Signed-off-by present: the human submitter adds it (coding-assistants.rst); "
 	fi
-	# A patch that changes kernel code fixes a bug unless it says otherwise.
+	# A patch that changes kernel code fixes a bug unless it says otherwise
+	# ("No functional change", or "new ABI, not a fix").
 	if grep -qE '^\+\+\+ b/(arch|virt|include)/.*\.[ch]$' "$TOP/patches/$p" &&
-	   ! echo "$body" | grep -q 'No functional change'; then
+	   ! echo "$body" | grep -qE 'No functional change|new ABI, not a fix'; then
 		echo "$body" | grep -qE '^Fixes: [0-9a-f]{12,40} \(".*"\)$' ||
 			why+="kernel change without a Fixes: tag (or 'No functional change'); "
 	fi
