@@ -64,7 +64,7 @@ for p in "${patches[@]}"; do
 	if grep -qE '^\+\+\+ b/(arch|virt|include)/.*\.[ch]$' "$TOP/patches/$p" &&
 	   ! echo "$body" | grep -qE 'No functional change|new ABI, not a fix'; then
 		echo "$body" | grep -qE '^Fixes: [0-9a-f]{12,40} \(".*"\)$' ||
-			why+="kernel change without a Fixes: tag (or 'No functional change'); "
+			why+="kernel change without a Fixes: tag (or 'No functional change', or 'new ABI, not a fix'); "
 	fi
 	if [ -z "$why" ]; then gate "trailers $p" pass ""; else gate "trailers $p" fail "$why"; fi
 done

@@ -153,7 +153,7 @@ failures() {
 			r = reason($1, $6, $3)
 			bedfail = cls($4) == "f" && r != "" && r !~ /^flaky/
 			if (cls($5) == "f" && $3 in ours && !bedfail) reg[k] = join(reg[k], $3 " (a test of the series)", ", ")
-			else if (cls($5) == "f" && cls($4) != "f" && reason($1, $6, $3) ~ /^flaky/) flk[k] = join(flk[k], $3, ", ")
+			else if (cls($5) == "f" && cls($4) != "f" && r ~ /^flaky/) flk[k] = join(flk[k], $3, ", ")
 			else if (cls($5) == "f" && cls($4) != "f") reg[k] = join(reg[k], $3, ", ")
 			if (cls($4) == "f" && cls($5) != "f") fix[k] = join(fix[k], $3, ", ")
 		}

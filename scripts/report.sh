@@ -44,16 +44,14 @@ for arch in "$@"; do
 				if (/^[ 	]*#/) next
 				if (NF == 0) next
 				split($0, f, /[\t ]+/)
-				if (f[1] ~ /^@/ && index(f[2], ":")) {
-					if (f[1] != "@" kind) next
-					n = $0; sub(/^[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]*/, "", n)
-					t = substr(f[2], 1, index(f[2], ":") - 1); c = substr(f[2], index(f[2], ":") + 1)
-					kc[t, c] = 1; kcn[t] = kcn[t] (kcn[t] == "" ? "" : "; ") c ": " n
-					next
-				}
 				if (f[1] ~ /^@/) {
 					if (f[1] != "@" kind) next
 					n = $0; sub(/^[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]+[^\t ]+[\t ]*/, "", n)
+					if (index(f[2], ":")) {
+						t = substr(f[2], 1, index(f[2], ":") - 1); c = substr(f[2], index(f[2], ":") + 1)
+						kc[t, c] = 1; kcn[t] = kcn[t] (kcn[t] == "" ? "" : "; ") c ": " n
+						next
+					}
 					eb[f[2]] = f[3]; es[f[2]] = f[4]; note[f[2]] = n == "" ? "-" : n
 					next
 				}
