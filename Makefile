@@ -63,6 +63,13 @@ stress: deps
 bisect: deps
 	@bash $(S)/bisect.sh
 
+# make coverage: line coverage of the lines the series adds or changes in
+# arch/x86/kvm, virt/kvm, arch/arm64/kvm, per matrix cell, on gcov kernels,
+# into coverage/results.md (scripts/coverage.sh).
+.PHONY: coverage
+coverage: deps
+	@bash $(S)/coverage.sh $(ARCHES)
+
 dev: deps
 	@CELL=$(CELL) bash $(S)/dev.sh $(ARCH) $(SRC) "$(CMDLINE)" $(TESTS)
 

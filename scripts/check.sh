@@ -16,7 +16,7 @@ timed "gates" "$TOP/scripts/gates.sh"
 # Sweeps too long for CI keep committed results stamped with the series
 # hash: flag them when the series has changed since.
 for sweep in "bench/results.md bench" "bisect/results.md bisect" "regress/results.md regress" \
-	"stress/results.md stress"; do
+	"stress/results.md stress" "coverage/results.md coverage"; do
 	# shellcheck disable=SC2086
 	"$TOP/scripts/stale.sh" --tsv $sweep >>"$res/gates.tsv" || true
 done

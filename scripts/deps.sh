@@ -7,7 +7,7 @@ pkgs=(git make gcc bc bison flex cpio xz-utils kmod rsync libelf-dev libssl-dev
       ccache qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu
       libc6-dev-arm64-cross busybox-static perl python3 sparse python3-sphinx
       python3-yaml python3-ply python3-git b4 dpkg-dev
-      clang g++ isolinux syslinux-common xorriso bochsbios vgabios)
+      clang g++ isolinux syslinux-common xorriso bochsbios vgabios lcov)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

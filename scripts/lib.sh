@@ -165,7 +165,9 @@ use_ccache() {
 # tinyconfig" + arch-ARCH-kvm/kvm.config (+ the optional extra FRAGMENTs of
 # arch-ARCH-kvm/, merged in order), again whenever a fragment changes, and
 # every fragment option must survive olddefconfig.  With CONFIG_MODULES=y
-# the modules are built too.  Sets KIMAGE to the image path.
+# the modules are built too.  KMAKE_ARGS (optional): more make arguments for
+# the build step, words without spaces (scripts/coverage.sh turns gcov
+# profiling on per directory with it).  Sets KIMAGE to the image path.
 kbuild_kernel() {
 	local arch=$1 src=$2 out=$3 logf=$4 frag cc target bad f stale=
 	local -a args frags
@@ -207,7 +209,7 @@ kbuild_kernel() {
 	esac
 	grep -q '^CONFIG_MODULES=y' "$out/.config" && target+=" modules"
 	# shellcheck disable=SC2086
-	_kb() { make -s -C "$src" "${args[@]}" -j"$JOBS" $target >"$logf" 2>&1; }
+	_kb() { make -s -C "$src" "${args[@]}" ${KMAKE_ARGS:-} -j"$JOBS" $target >"$logf" 2>&1; }
 	timed "$arch: make $target in $out (-j$JOBS)" _kb ||
 		{ grep -E 'error|warning' "$logf" | head -n 30 >&2; die "$arch: kernel build failed (log: $logf)"; }
 }
