@@ -64,7 +64,7 @@ gcov_from_console() {
 }
 
 run_arch() {
-	local arch=$1 kdir cc kst kout kernel root c pids=() t0 n
+	local arch=$1 kdir cc kst kout kernel root c t0 n
 	local -a tests cells
 	t0=$(date +%s)
 	export TIMING_LOG=$out/$arch.times
@@ -144,18 +144,7 @@ run_arch() {
 		printf '%s\t%s\t%s\t%s\t%s\n' "$vm" "${dump// /	}" "$(($(date +%s) - t1))" "$tst" "$st" >"$out/$arch-$c.row"
 		log "$arch/$c: VM ${vm}s, $dump (files, bytes) of gcov data, tests: $tst; $st"
 	}
-	# As run.sh: Bochs cells two at a time, QEMU cells one by one.
-	for c in "${cells[@]}"; do
-		cell "$arch" "$c"
-		if [ "$CELL_EMULATOR" = bochs ]; then
-			while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 1; done
-			run_cell "$c" &
-			pids+=($!)
-		else
-			run_cell "$c"
-		fi
-	done
-	for c in "${pids[@]}"; do wait "$c" || die "$arch: a Bochs cell could not be run (see above)"; done
+	run_cells "$arch" "$arch" run_cell "${cells[@]}"
 	time_record "$arch: total" "$t0"
 	echo "$arch: $(( ($(date +%s) - t0) / 60 )) min on $(date -u +%Y-%m-%d)" >"$out/$arch.info"
 }

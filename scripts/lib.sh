@@ -135,6 +135,30 @@ cell() {
 	[ "$CELL_PARAMS" != - ] || CELL_PARAMS=
 }
 
+# run_cells ARCH WHAT FN CELL...: "FN CELL" for every CELL of arch-ARCH-kvm/
+# matrix, with cell()'s CELL_* variables set for it.  Bochs is
+# single-threaded: its cells run side by side, two at a time; QEMU cells run
+# one by one (the x86 VM uses both host CPUs, -smp 2).  Dies, naming WHAT, if
+# a Bochs cell failed.
+run_cells() {
+	local arch=$1 what=$2 fn=$3 c p
+	local -a pids=()
+	shift 3
+	for c in "$@"; do
+		cell "$arch" "$c"
+		if [ "$CELL_EMULATOR" = bochs ]; then
+			while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 1; done
+			"$fn" "$c" &
+			pids+=($!)
+		else
+			"$fn" "$c"
+		fi
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || die "$what: a Bochs cell could not be run (see above)"
+	done
+}
+
 # Series file, without comments or blank lines.
 series() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series"; }
 

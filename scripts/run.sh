@@ -35,19 +35,4 @@ run_cell() {
 	log "$arch/$cell/$variant: $(( $(date +%s) - t0 ))s: $(cut -f2 "${logf%.log}.tsv" | sort | uniq -c | xargs)"
 	time_record "$arch/$cell/$variant VM" "$t0"
 }
-# Bochs is single-threaded: its cells run side by side, two at a time.
-# QEMU cells run one by one (the x86 VM uses both host CPUs, -smp 2).
-pids=()
-for cell in "${cells[@]}"; do
-	cell "$arch" "$cell"
-	if [ "$CELL_EMULATOR" = bochs ]; then
-		while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 1; done
-		run_cell "$cell" &
-		pids+=($!)
-	else
-		run_cell "$cell"
-	fi
-done
-for p in "${pids[@]}"; do
-	wait "$p" || die "$arch/$variant: a Bochs cell could not be run (see above)"
-done
+run_cells "$arch" "$arch/$variant" run_cell "${cells[@]}"
