@@ -122,7 +122,9 @@ for a in "${all[@]}"; do
 	if [ -f "$out/$a.commit" ] || [ -z "$commit" ]; then continue; fi
 	for d in "$out"/../*/; do
 		d=${d%/}
-		if [ "$(cat "$d/$a.commit" 2>/dev/null)" = "$commit" ] && [ -f "$d/$a.info" ]; then
+		[ -f "$d/$a.info" ] || continue
+		if [ "$(cat "$d/$a.commit" 2>/dev/null)" = "$commit" ] ||
+			[ "$(cat "$d/$a.id" 2>/dev/null)" = "$(cov_id "$src" "$a")" ]; then
 			ad[$a]=$d; break
 		fi
 	done
@@ -143,9 +145,15 @@ subjects=$(cat "$out/patches.tsv")
 # Per line: PATCH FILE LINE FUNC CODE CELLS REASON EVIDENCE, where CODE is
 # 1 if gcov counts the line in some cell (else it has no code: a
 # declaration, a brace, a comment) and CELLS the cells that ran it.
-awk -v src="$src/" -v ran="$ran" -v hash="$hash" -v lines="$dest/lines.tsv" -v subj="$subjects" '
+awk -v src="$src/" -v ran="$ran" -v hash="$hash" -v lines="$dest/lines.tsv" -v subj="$subjects" \
+	-v ureach="$TOP/coverage/unreachable" '
 BEGIN {
 	FS = "\t"
+	# coverage/unreachable: FILE FUNCTION REASON, for lines no cell can run.
+	while ((getline l < ureach) > 0) {
+		if (l ~ /^#/ || l !~ /\t/) continue
+		split(l, w, "\t"); UR[w[1], w[2]] = w[3]
+	}
 	nc = split(ran, rl, "\n")
 	for (i = 1; i <= nc; i++) { split(rl[i], w, " "); carch[i] = w[1]; cname[i] = w[2]; arun[w[1]] = 1 }
 	ns = split(subj, sl, "\n")
@@ -159,6 +167,7 @@ FILENAME ~ /[.]info$/ {
 }
 {
 	n++; P[n] = $1; F[n] = $2; L[n] = $3; FN[n] = $4; R[n] = $5; E[n] = $6
+	if (($2, $4) in UR) { R[n] = "test bed"; E[n] = UR[$2, $4] }
 }
 function archof(f) { return f ~ /^arch\/x86\// ? "x86" : f ~ /^arch\/arm64\// ? "arm64" : "both" }
 function esc(s) { gsub(/\|/, "\\|", s); gsub(/`/, "", s); return s }
@@ -199,7 +208,7 @@ END {
 			for (k in q) for (c = 1; c <= nc; c++) if (cname[c] == q[k]) seen[carch[c]] = 1
 			for (A in seen) run[p, A]++
 		}
-		printf "%d\t%s\t%d\t%s\t%s\t%s\n", p, f, L[i], FN[i], st[i] == "run" ? cs : st[i] == "never" ? "none" : st[i], st[i] == "never" ? (R[i] == "-" ? "no test reaches it" : R[i]) : "-" >>lines
+		printf "%d\t%s\t%d\t%s\t%s\t%s\n", p, f, L[i], FN[i], st[i] == "run" ? cs : st[i] == "never" ? "none" : st[i], st[i] == "never" ? (R[i] == "-" ? "no test reaches it" : R[i] == "test bed" ? "test bed: " E[i] : R[i]) : "-" >>lines
 	}
 
 	print "## Changed lines per patch"
@@ -246,7 +255,8 @@ END {
 	print "code tells (the line or a condition around it, quoted): `sev/tdx` (SEV or TDX guests,"
 	print "not in the test bed), `nrips` (NRIPS-only: TCG has none, kvm_amd runs with nrips=0),"
 	print "`nested` (a nested-guest path), `error` (WARN_ON, BUG_ON, pr_err, an error return or a"
-	print "failed emulator step)."
+	print "failed emulator step), `test bed` (listed with why in coverage/unreachable: no"
+	print "emulator here, or no guest at all, can take the path)."
 	print ""
 	print "| # | lines | function | reason |"
 	print "|---:|---|---|---|"
@@ -261,7 +271,7 @@ END {
 		split(gk[g], gg, SUBSEP)
 		if (gg[1] != p) continue
 		fl = gg[2]; sub(/^arch\/(x86|arm64)\/kvm\//, "", fl)
-		rs = gg[4] == "-" ? "no test reaches it" : gg[4] " (`" esc(substr(gg[5], 1, 70)) "`)"
+		rs = gg[4] == "-" ? "no test reaches it" : gg[4] == "test bed" ? "test bed: " esc(gg[5]) : gg[4] " (`" esc(substr(gg[5], 1, 70)) "`)"
 		printf "| %d | %s:%s | %s | %s |\n", gg[1], fl, ranges(gl[gk[g]]), esc(gg[3]), rs
 	}
 	if (!nn) print "| | none | | |"
@@ -327,7 +337,11 @@ done <<<"$ran")
 	for a in "${all[@]}"; do
 		d=${ad[$a]}
 		if [ -f "$d/$a.info" ] && [ "$d" != "$out" ]; then
-			echo "- $(cat "$d/$a.info"), while patches/ was series \`$(basename "$d")\`: same tb/series commit ${commit:0:12}, same kernel and tests"
+			if [ "$(cat "$d/$a.commit" 2>/dev/null)" = "$commit" ]; then
+				echo "- $(cat "$d/$a.info"), while patches/ was series \`$(basename "$d")\`: same tb/series commit ${commit:0:12}, same kernel and tests"
+			else
+				echo "- $(cat "$d/$a.info"), while patches/ was series \`$(basename "$d")\`: the series since changed only $( [ "$a" = x86 ] && echo arm64 || echo x86) test programs (same kernel, library and $a tests)"
+			fi
 		elif [ -f "$d/$a.info" ]; then echo "- $(cat "$d/$a.info"), tb/series commit ${commit:0:12}"
 		else echo "- $a: not run on this series"; fi
 	done

@@ -98,6 +98,7 @@ run_arch() {
 		die "$arch: EL2 code ($kdir/hyp) was profiled"
 	log "$arch: $n objects profiled ($kdir, virt/kvm)"
 	git -C "$src" rev-parse HEAD >"$out/$arch.commit"
+	cov_id "$src" "$arch" >"$out/$arch.id"
 
 	root=$out/root-$arch
 	mkdir -p "$root/hooks"

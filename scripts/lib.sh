@@ -125,6 +125,31 @@ EOS
 list_tests() { sed -e 's/#.*//' "$TOP/selftests/$1.list" | awk 'NF && $1 !~ /^@/ { print $1 }'; }
 
 # Matrix cells (arch-ARCH-kvm/matrix): "NAME EMULATOR KIND PARAMS" lines.
+# tree_id GIT REV SKIP FILE...: identity of what a sweep run depends on: the
+# tree of REV but for the paths that match the Perl regex SKIP (e.g. test
+# programs the run never builds), and the contents of the project FILEs.
+# Two series with the same tree_id give the same run; the sweeps use it to
+# carry a run over an export that changed only skipped paths.
+tree_id() {
+	local git=$1 rev=$2 skip=$3
+	shift 3
+	{
+		git -C "$git" ls-tree -r "$rev" | grep -v -P "\t($skip)"
+		(cd "$TOP" && cat -- "$@")
+	} | sha256sum | cut -c1-12
+}
+
+# cov_id SRC ARCH: tree_id of a "make coverage" run of ARCH on the tree SRC:
+# everything but the other arch's test programs, plus the test list, cells
+# gcov config and stress test of ARCH.
+cov_id() {
+	local other=arm64
+	[ "$2" = x86 ] || other=x86
+	tree_id "$1" HEAD "tools/testing/selftests/kvm/$other/[^/]+\.[ch]$" \
+		"selftests/$2.list" "selftests/stress/$2/exit_stress_test.c" \
+		"arch-$2-kvm/matrix" "arch-$2-kvm/gcov.config"
+}
+
 cells() { sed -e 's/#.*//' "$TOP/arch-$1-kvm/matrix" | awk 'NF { print $1 }'; }
 # cell ARCH NAME: sets CELL_EMULATOR, CELL_KIND and CELL_PARAMS ("-" = none).
 cell() {

@@ -15,6 +15,8 @@
 #   STRESS_REPORT_ONLY=1 only write stress/results.md from the recorded runs
 #   STRESS_KERNEL=plain  the test-bed kernels of make check instead of the
 #                        debug ones (the oracle and the report scan only)
+#   STRESS_VARIANTS="series"  only these kernels (default "before series");
+#                        the report says which were left out
 . "$(dirname "$0")/lib.sh"
 need git make gcc
 arches=("$@")
@@ -22,6 +24,11 @@ arches=("$@")
 seed=${STRESS_SEED:-$(date +%s)}
 div=${STRESS_DIV:-1}
 kind=${STRESS_KERNEL:-debug}
+read -r -a variants <<<"${STRESS_VARIANTS:-before series}"
+for v in "${variants[@]}"; do
+	case $v in before | series) ;; *) die "STRESS_VARIANTS: '$v' is neither before nor series" ;; esac
+done
+[ ${#variants[@]} -gt 0 ] || die "STRESS_VARIANTS is empty"
 case $kind in debug) sfx=-debug ;; plain) sfx= ;; *) die "STRESS_KERNEL=$kind: debug or plain" ;; esac
 case $seed$div in *[!0-9]*) die "STRESS_SEED and STRESS_DIV must be numbers" ;; esac
 [ "$div" -ge 1 ] || die "STRESS_DIV must be at least 1"
@@ -31,6 +38,18 @@ hash=$("$TOP/scripts/series-hash.sh")
 # Per series and scale: ARCH.rows (table rows), ARCH.finds, ARCH.info.
 out=$BUILD/stress/$id/$hash-$kind-div$div
 mkdir -p "$out"
+
+# run_id ARCH: what a stress run of ARCH depends on: the tb/series tree but
+# for the series' own test programs (the kernel, the selftest library and
+# headers the stress test builds with), the stress test, its cells and the
+# debug config.  A run of another series hash with the same id is a run of
+# this one: the series changed only test programs the stress test never runs.
+run_id() {
+	local a=$1
+	tree_id "$(worktree)" tb/series 'tools/testing/selftests/kvm/(x86|arm64)/[^/]+\.[ch]$' \
+		"selftests/stress/$a/exit_stress_test.c" "arch-$a-kvm/stress" "arch-$a-kvm/debug.config" |
+		sed "s/\$/-$kind-${variants[*]// /+}/"
+}
 
 run_arch() {
 	local arch=$1 test=$1/exit_stress_test wt swt c n variant logf t0 t1 wall outcome line
@@ -44,7 +63,7 @@ run_arch() {
 	# The debug kernels build in a private work tree and O= directory per
 	# arch, so that they never wait for, or hold, the shared tree's lock.
 	swt=$BUILD/src-stress-$arch
-	for variant in before series; do
+	for variant in "${variants[@]}"; do
 		if [ "$kind" = plain ]; then
 			timed "$arch/$variant: kernel" "$TOP/scripts/build-kernel.sh" "$arch" "$variant"
 			continue
@@ -60,7 +79,7 @@ run_arch() {
 	while read -r c n; do
 		n=$((n / div))
 		cell "$arch" "$c"
-		for variant in before series; do
+		for variant in "${variants[@]}"; do
 			logf=$out/$arch-$c-$variant.log
 			log "$arch/$c/$variant: $n sequences, seed $seed"
 			t1=$(date +%s)
@@ -103,11 +122,12 @@ run_arch() {
 			log "$arch/$c/$variant: ${wall}s: $line, $nsplat kernel reports"
 		done
 	done < <(sed -e 's/#.*//' "$TOP/arch-$arch-kvm/stress" | awk 'NF')
-	echo "$arch: seed $seed, $(( ($(date +%s) - t0) / 60 )) min on $(date -u +%Y-%m-%d)" >"$out/$arch.info"
+	run_id "$arch" >"$out/$arch.id"
+	echo "$arch: seed $seed, kernels ${variants[*]}, $(( ($(date +%s) - t0) / 60 )) min on $(date -u +%Y-%m-%d)" >"$out/$arch.info"
 }
 
+"$TOP/scripts/tree.sh"
 if [ -z "${STRESS_REPORT_ONLY:-}" ]; then
-	"$TOP/scripts/tree.sh"
 	for arch in "${arches[@]}"; do
 		karch "$arch" >/dev/null
 		run_arch "$arch"
@@ -119,6 +139,21 @@ res=$TOP/stress/results.md
 [ "$div" -eq 1 ] || res=$out/results.md
 mkdir -p "$(dirname "$res")"
 all=(x86 arm64)
+# Where each arch's run is: $out, or the run of another series hash with the
+# same run_id (see there), named in the report.
+declare -A ad note
+for a in "${all[@]}"; do
+	ad[$a]=$out note[$a]=
+	[ ! -f "$out/$a.info" ] || continue
+	rid=$(run_id "$a")
+	for d in "$BUILD/stress/$id"/*-"$kind-div$div"; do
+		if [ "$(cat "$d/$a.id" 2>/dev/null)" = "$rid" ] && [ -f "$d/$a.info" ]; then
+			ad[$a]=$d
+			note[$a]="; run while patches/ was series \`$(basename "$d" | cut -d- -f1)\`, which differs only in test programs this run does not build (same kernel, library and stress test)"
+			break
+		fi
+	done
+done
 {
 	echo "# make stress: random exits x userspace interventions, base vs series"
 	echo
@@ -138,20 +173,20 @@ all=(x86 arm64)
 	echo "reports in the VM (scripts/splat-scan.sh)."
 	echo
 	for a in "${all[@]}"; do
-		if [ -f "$out/$a.info" ]; then echo "- $(cat "$out/$a.info")"
+		if [ -f "${ad[$a]}/$a.info" ]; then echo "- $(cat "${ad[$a]}/$a.info")${note[$a]}"
 		else echo "- $a: not run on this series"; fi
 	done
 	echo
 	echo "| cell | emulator | kernel | sequences | VM wall | oracle | result line | kernel reports | verdict |"
 	echo "|---|---|---|---:|---:|---|---|---:|---|"
-	for a in "${all[@]}"; do [ ! -f "$out/$a.info" ] || cat "$out/$a.rows"; done
+	for a in "${all[@]}"; do [ ! -f "${ad[$a]}/$a.info" ] || cat "${ad[$a]}/$a.rows"; done
 	echo
 	echo "## Findings"
-	for a in "${all[@]}"; do [ ! -f "$out/$a.info" ] || cat "$out/$a.finds"; done
+	for a in "${all[@]}"; do [ ! -f "${ad[$a]}/$a.info" ] || cat "${ad[$a]}/$a.finds"; done
 	# The text of each kernel report that reached the console.
 	for a in "${all[@]}"; do
-		[ -f "$out/$a.info" ] || continue
-		for logf in "$out/$a"-*.log; do
+		[ -f "${ad[$a]}/$a.info" ] || continue
+		for logf in "${ad[$a]}/$a"-*.log; do
 			[ -f "$logf" ] && ! "$TOP/scripts/splat-scan.sh" "$logf" >/dev/null || continue
 			# $out/ARCH-CELL-VARIANT.log; a cell name may hold a "-".
 			c=$(basename "$logf" .log)
@@ -164,5 +199,5 @@ all=(x86 arm64)
 } >"$res"
 log "stress: results in ${res#"$TOP/"}"
 for a in "${all[@]}"; do
-	[ ! -f "$out/$a.info" ] || ! grep -q '| fail |$' "$out/$a.rows" || exit 1
+	[ ! -f "${ad[$a]}/$a.info" ] || ! grep -q '| fail |$' "${ad[$a]}/$a.rows" || exit 1
 done
