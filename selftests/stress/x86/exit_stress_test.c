@@ -335,6 +335,7 @@ struct oracle {
 	bool guest_tf;
 	bool moved;		/* abandoned, RIP moved to R13 */
 	bool same;		/* abandoned, RIP kept */
+	bool same_no_smm;	/* ... for a reason other than being in SMM */
 	bool init;		/* an INIT was taken */
 	bool smm;		/* in SMM since the exit */
 	u32 exc;		/* vector queued by userspace and still queued, 0 if none */
@@ -915,6 +916,12 @@ static void intervene(struct ctx *c, struct kvm_vcpu *vcpu, struct kvm_vcpu **he
 			s->o.smm = true;
 		} else {
 			set_smm(vcpu, false);
+			/*
+			 * Out of the SMM that an earlier smm_enter_run entered:
+			 * back in the exit's context as far as SMM goes.
+			 */
+			s->o.smm = false;
+			s->o.same = s->o.same_no_smm;
 		}
 		break;
 	case NESTED_STATE:
@@ -923,7 +930,7 @@ static void intervene(struct ctx *c, struct kvm_vcpu *vcpu, struct kvm_vcpu **he
 		vcpu_nested_state_get(vcpu, nstate);
 		r = __vcpu_nested_state_set(vcpu, nstate);
 		CHECK(!r, "KVM_SET_NESTED_STATE: %d errno %d", r, errno);
-		s->o.same = true;
+		s->o.same = s->o.same_no_smm = true;
 		break;
 	case QUEUE_GP:
 		vcpu_events_get(vcpu, &ev);
