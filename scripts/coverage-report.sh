@@ -340,7 +340,7 @@ done <<<"$ran")
 			if [ "$(cat "$d/$a.commit" 2>/dev/null)" = "$commit" ]; then
 				echo "- $(cat "$d/$a.info"), while patches/ was series \`$(basename "$d")\`: same tb/series commit ${commit:0:12}, same kernel and tests"
 			else
-				echo "- $(cat "$d/$a.info"), while patches/ was series \`$(basename "$d")\`: the series since changed only $( [ "$a" = x86 ] && echo arm64 || echo x86) test programs (same kernel, library and $a tests)"
+				echo "- $(cat "$d/$a.info"), while patches/ was series \`$(basename "$d")\`: same kernel, selftest library and $a tests (the series changed since only in changelogs or in $( [ "$a" = x86 ] && echo arm64 || echo x86) test programs)"
 			fi
 		elif [ -f "$d/$a.info" ]; then echo "- $(cat "$d/$a.info"), tb/series commit ${commit:0:12}"
 		else echo "- $a: not run on this series"; fi

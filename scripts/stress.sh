@@ -149,7 +149,7 @@ for a in "${all[@]}"; do
 	for d in "$BUILD/stress/$id"/*-"$kind-div$div"; do
 		if [ "$(cat "$d/$a.id" 2>/dev/null)" = "$rid" ] && [ -f "$d/$a.info" ]; then
 			ad[$a]=$d
-			note[$a]="; run while patches/ was series \`$(basename "$d" | cut -d- -f1)\`, which differs only in test programs this run does not build (same kernel, library and stress test)"
+			note[$a]="; run while patches/ was series \`$(basename "$d" | cut -d- -f1)\`, with the same kernel, selftest library and stress test (the series changed since only in changelogs or in test programs this run does not build)"
 			break
 		fi
 	done
