@@ -21,6 +21,9 @@ if [ -z "$stamp" ]; then
 	ok=fail detail="no stamp in $file; run 'make $target'"
 elif [ "$stamp" != "$now" ]; then
 	ok=stale detail="measured on series $stamp, patches/ is $now; run 'make $target'"
+elif grep -q '^- [a-z0-9]*: not run on this series' "$res"; then
+	missing=$(sed -n 's/^- \([a-z0-9]*\): not run on this series.*/\1/p' "$res" | tr '\n' ' ')
+	ok=stale detail="series $now, but not run for: ${missing% }; run 'make $target ARCHES=${missing%% *}'"
 elif grep -q '^|.*| fail |' "$res"; then
 	ok=fail detail="$file records a failure: $(grep -m1 '^|.*| fail |' "$res")"
 else
