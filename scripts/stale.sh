@@ -1,7 +1,8 @@
 #!/bin/bash
 # stale.sh [--tsv] FILE TARGET: are the committed results in FILE (written by
 # "make TARGET") current?  They are if their stamp, the "Series hash:" line,
-# equals the hash of the series in patches/ (scripts/series-hash.sh), and no
+# equals the hash of the series in patches/ (scripts/series-hash.sh), every
+# arch was run on it (no "- ARCH: not run on this series" line), and no
 # table row of FILE says "fail".  Results of an older series are "stale":
 # flagged (a TODO line in make check's TAP), not failed, because these
 # sweeps take longer than CI may run; a missing stamp or a recorded failure
