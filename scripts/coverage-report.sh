@@ -120,11 +120,12 @@ declare -A ad
 for a in "${all[@]}"; do
 	ad[$a]=$out
 	if [ -f "$out/$a.commit" ] || [ -z "$commit" ]; then continue; fi
+	cid=$(cov_id "$src" "$a")
 	for d in "$out"/../*/; do
 		d=${d%/}
 		[ -f "$d/$a.info" ] || continue
 		if [ "$(cat "$d/$a.commit" 2>/dev/null)" = "$commit" ] ||
-			[ "$(cat "$d/$a.id" 2>/dev/null)" = "$(cov_id "$src" "$a")" ]; then
+			[ "$(cat "$d/$a.id" 2>/dev/null)" = "$cid" ]; then
 			ad[$a]=$d; break
 		fi
 	done

@@ -124,7 +124,6 @@ EOS
 # list_tests ARCH: the tests of selftests/ARCH.list (not the "@KIND" lines).
 list_tests() { sed -e 's/#.*//' "$TOP/selftests/$1.list" | awk 'NF && $1 !~ /^@/ { print $1 }'; }
 
-# Matrix cells (arch-ARCH-kvm/matrix): "NAME EMULATOR KIND PARAMS" lines.
 # tree_id GIT REV SKIP FILE...: identity of what a sweep run depends on: the
 # tree of REV but for the paths that match the Perl regex SKIP (e.g. test
 # programs the run never builds), and the contents of the project FILEs.
@@ -150,6 +149,7 @@ cov_id() {
 		"arch-$2-kvm/matrix" "arch-$2-kvm/gcov.config"
 }
 
+# Matrix cells (arch-ARCH-kvm/matrix): "NAME EMULATOR KIND PARAMS" lines.
 cells() { sed -e 's/#.*//' "$TOP/arch-$1-kvm/matrix" | awk 'NF { print $1 }'; }
 # cell ARCH NAME: sets CELL_EMULATOR, CELL_KIND and CELL_PARAMS ("-" = none).
 cell() {
