@@ -17,6 +17,9 @@
  * completed instruction with its result and the registers userspace wrote,
  * or (operation abandoned) at the RIP userspace set, with exactly the
  * single-step traps and exceptions due; an L2 completion never runs in L1.
+ * An L2 exit is checked through L1's report of L2's next VM-Exit (reason,
+ * RIP, RAX, RDX); it takes the interventions that keep L2's state or move its
+ * RIP, INIT, KVM_GET/SET_NESTED_STATE, immediate_exit and signals.
  * The oracle follows the ABI of series v3 (REP string instructions retire
  * at their last iteration; the guest's own single-step #DB of an instruction
  * that retires before exiting is queued at the exit; a debugger's step of it
@@ -48,7 +51,7 @@
 #define DEFAULT_N	1000
 #define IO_PORT		0x80
 #define ARM_PORT	0x81	/* right before the instruction */
-#define DONE_PORT	0x99	/* after it, or at the RIP userspace moves to */
+#define DONE_PORT	0x99	/* after it, or where userspace moves L1 to */
 #define MMIO_GPA	0xc0000000ull	/* two unbacked pages */
 #define SPLIT_GPA	(MMIO_GPA + PAGE_SIZE - 4)
 #define HC_GPA		0x100000ull
@@ -64,6 +67,7 @@
 			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
 #define FLIP_FLAGS	(X86_EFLAGS_CF | X86_EFLAGS_ZF | X86_EFLAGS_SF)
 #define L2_RAX		0x7766554433221100ull
+#define L2_RDX		0xffeeddccbbaa9988ull
 #define L1_MAGIC	0x11a6e5
 #define MCG_STATUS_RIPV	BIT_ULL(0)
 #define MCG_STATUS_EIPV	BIT_ULL(1)
@@ -131,19 +135,19 @@ static const struct {
 	u32 flags;
 } intvs[NR_INTVS] = {
 	[NONE]		 = { "none", L2OK },
-	[IMMEDIATE_EXIT] = { "immediate_exit", TERM },	/* completes, runs nothing */
-	[SIGNAL]	 = { "signal", TERM },
+	[IMMEDIATE_EXIT] = { "immediate_exit", TERM | L2OK },	/* completes or abandons, runs nothing */
+	[SIGNAL]	 = { "signal", TERM | L2OK },
 	[SET_REGS]	 = { "set_same_regs", L2OK },
 	[SET_SREGS]	 = { "set_same_sregs", L2OK },
 	[SET_SREGS2]	 = { "set_same_sregs2", L2OK | CAP },
 	[SET_EVENTS]	 = { "set_same_events", L2OK },
-	[SYNC_REGS]	 = { "sync_same_regs", LATE | CAP },
+	[SYNC_REGS]	 = { "sync_same_regs", LATE | L2OK | CAP },
 	[SET_OTHER_REGS] = { "set_other_regs" },	/* RBX RCX RSI RFLAGS */
 	[MP_STATE]	 = { "set_same_mp_state", L2OK },
 	[RIP_AWAY_BACK]	 = { "rip_away_back", L2OK },
 	[CS_AWAY_BACK]	 = { "cs_away_back", L2OK },
-	[MOVE_RIP]	 = { "move_rip", MOVE },
-	[SYNC_MOVE_RIP]	 = { "sync_move_rip", MOVE | LATE | CAP },
+	[MOVE_RIP]	 = { "move_rip", MOVE | L2OK },
+	[SYNC_MOVE_RIP]	 = { "sync_move_rip", MOVE | LATE | L2OK | CAP },
 	[RESET]		 = { "emulated_reset", MOVE },
 	[INIT_IPI]	 = { "init_ipi", MOVE | L2OK },	/* L2: INIT VM-Exit to L1 */
 	[SMM_AWAY_BACK]	 = { "smm_away_back", CAP },	/* enter and leave SMM */
@@ -271,9 +275,13 @@ static void init_sender(void)
 	}
 }
 
-/* L2: the instruction, then a VMMCALL/VMCALL that L1 intercepts. */
+/*
+ * L2: the instruction, then a VMMCALL/VMCALL that L1 intercepts; and another
+ * one where userspace moves L2.
+ */
 extern char l2_in_svm[], l2_in_svm_done[], l2_mmio_svm[], l2_mmio_svm_done[];
 extern char l2_in_vmx[], l2_in_vmx_done[], l2_mmio_vmx[], l2_mmio_vmx_done[];
+extern char l2_moved_svm[], l2_moved_vmx[];
 asm(".pushsection .text\n"
     "l2_in_svm: inb $0x80, %al\n"
     "l2_in_svm_done: vmmcall\n ud2\n"
@@ -283,6 +291,8 @@ asm(".pushsection .text\n"
     "l2_in_vmx_done: vmcall\n ud2\n"
     "l2_mmio_vmx: movq (%rbx), %rax\n"
     "l2_mmio_vmx_done: vmcall\n ud2\n"
+    "l2_moved_svm: vmmcall\n ud2\n"
+    "l2_moved_vmx: vmcall\n ud2\n"
     ".popsection");
 
 /*
@@ -303,9 +313,10 @@ static void l1_code(void *data)
 			vmcb->save.rsp = (u64)svm->stack;
 			guest_regs.rax = L2_RAX;	/* run_guest() moves it to the VMCB */
 			guest_regs.rbx = MMIO_GPA;
+			guest_regs.rdx = L2_RDX;
 			run_guest(vmcb, svm->vmcb_gpa);
 			GUEST_SYNC_ARGS(L1_MAGIC, vmcb->control.exit_code,
-					vmcb->save.rip, vmcb->save.rax, 0);
+					vmcb->save.rip, vmcb->save.rax, guest_regs.rdx);
 		}
 	} else {
 		struct vmx_pages *vmx = data;
@@ -319,10 +330,11 @@ static void l1_code(void *data)
 			GUEST_ASSERT(!vmwrite(GUEST_RSP, (u64)vmx->stack));
 			guest_regs.rax = L2_RAX;
 			guest_regs.rbx = MMIO_GPA;
+			guest_regs.rdx = L2_RDX;
 			GUEST_ASSERT(!(launched ? vmresume() : vmlaunch()));
 			launched = true;
 			GUEST_SYNC_ARGS(L1_MAGIC, vmreadz(VM_EXIT_REASON) & 0xffff,
-					vmreadz(GUEST_RIP), guest_regs.rax, 0);
+					vmreadz(GUEST_RIP), guest_regs.rax, guest_regs.rdx);
 		}
 	}
 }
@@ -333,7 +345,7 @@ struct oracle {
 	bool step_start;	/* ... on from the instruction on */
 	bool step_ever;		/* ... on at some point (takes the guest's TF) */
 	bool guest_tf;
-	bool moved;		/* abandoned, RIP moved to R13 */
+	bool moved;		/* abandoned, RIP moved to seq.moved */
 	bool same;		/* abandoned, RIP kept */
 	bool same_no_smm;	/* ... for a reason other than being in SMM */
 	bool init;		/* an INIT was taken */
@@ -349,7 +361,7 @@ struct seq {
 	u32 idx, kind, nexits, at, niv;
 	u32 iv[3];		/* in the order done */
 	u32 mask;
-	u64 start, insn, next, moved;	/* R12, R14, R15, R13 */
+	u64 start, insn, next, moved;	/* R12, R14, R15, R13 (L2: labels) */
 	u64 exit_rip;			/* RIP at the last exit */
 	u64 at_rip;			/* RIP at the intervention's exit */
 	u64 exit_flags;			/* RFLAGS at the last exit */
@@ -741,16 +753,26 @@ static void clear_latched_init(struct kvm_vcpu *vcpu)
 	vcpu_events_set(vcpu, &ev);
 }
 
+/* Take SIGUSR1 if it is pending (blocked outside KVM_RUN). */
+static bool take_sigusr1(void)
+{
+	struct timespec zero = {};
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	return sigtimedwait(&usr1, NULL, &zero) == SIGUSR1;
+}
+
 /*
  * KVM_RUN with immediate_exit, or with a signal pending, completes what is
- * pending (answering the exits that still come) and returns -EINTR.
+ * pending (answering the exits that still come), or abandons it if userspace
+ * moved the vCPU, and returns -EINTR.
  */
 static void run_interrupted(struct kvm_vcpu *vcpu, struct seq *s, u32 v, u32 *i)
 {
-	struct timespec zero = {};
 	struct kvm_vcpu_events ev;
 	struct kvm_regs regs;
-	sigset_t usr1;
 	int r;
 
 	if (v == IMMEDIATE_EXIT)
@@ -768,11 +790,8 @@ static void run_interrupted(struct kvm_vcpu *vcpu, struct seq *s, u32 v, u32 *i)
 		}
 	}
 	vcpu->run->immediate_exit = 0;
-	if (v == SIGNAL) {
-		sigemptyset(&usr1);
-		sigaddset(&usr1, SIGUSR1);
-		CHECK(sigtimedwait(&usr1, NULL, &zero) == SIGUSR1, "signal not pending");
-	}
+	if (v == SIGNAL)
+		CHECK(take_sigusr1(), "signal not pending");
 	CHECK(r == -1 && errno == EINTR, "KVM_RUN: %d errno %d, exit %s",
 	      r, errno, exit_reason_str(vcpu->run->exit_reason));
 	if (v == SIGNAL) {
@@ -875,7 +894,7 @@ static void intervene(struct ctx *c, struct kvm_vcpu *vcpu, struct kvm_vcpu **he
 		break;
 	case RIP_AWAY_BACK:
 		r2 = regs;
-		r2.rip = s->moved;
+		r2.rip = regs.rip == s->moved ? s->insn : s->moved;	/* away */
 		vcpu_regs_set(vcpu, &r2);
 		vcpu_regs_set(vcpu, &regs);
 		regs_written(s);
@@ -963,6 +982,12 @@ static void intervene(struct ctx *c, struct kvm_vcpu *vcpu, struct kvm_vcpu **he
 	}
 }
 
+/* RAX after an IN of DATA: the low byte replaced. */
+static u64 in_result(u64 rax)
+{
+	return (rax & ~0xffull) | (u8)DATA;
+}
+
 /* What the guest's registers hold after the completed instruction. */
 static void completed_regs(struct seq *s, u32 rep)
 {
@@ -977,7 +1002,7 @@ static void completed_regs(struct seq *s, u32 rep)
 	switch (s->kind) {
 	case PIO_IN:
 	case FEP_IN:
-		w->rax = (w->rax & ~0xffull) | (u8)DATA;
+		w->rax = in_result(w->rax);
 		break;
 	case OUTSB:
 	case REP_OUTSB:
@@ -1085,6 +1110,7 @@ static const u32 pairs[][2] = {
 	{ INIT_IPI, SET_EVENTS }, { SMM_RUN, SET_REGS }, { NESTED_STATE, INIT_IPI },
 	{ SMM_AWAY_BACK, GUEST_TF },
 	{ SET_OTHER_REGS, IMMEDIATE_EXIT }, { SYNC_MOVE_RIP, STEP_ALL },
+	{ MOVE_RIP, NESTED_STATE }, { MOVE_RIP, INIT_IPI }, { IMMEDIATE_EXIT, MOVE_RIP },
 };
 
 static void draw(struct seq *s, u64 *rng)
@@ -1139,18 +1165,19 @@ static void run_nested(struct ctx *c, struct seq *s)
 	u64 exit_done = nested_svm ? SVM_EXIT_VMMCALL : EXIT_REASON_VMCALL;
 	u64 exit_init = nested_svm ? SVM_EXIT_INIT : EXIT_REASON_INIT_SIGNAL;
 	struct ucall uc;
-	u64 want_rax;
+	u64 want_rax, l2_rip, l2_rax, l2_rdx;
 	u32 i = 1, j;
 
 	if (nested_svm) {
 		s->insn = (u64)(mmio ? l2_mmio_svm : l2_in_svm);
 		s->next = (u64)(mmio ? l2_mmio_svm_done : l2_in_svm_done);
+		s->moved = (u64)l2_moved_svm;
 	} else {
 		s->insn = (u64)(mmio ? l2_mmio_vmx : l2_in_vmx);
 		s->next = (u64)(mmio ? l2_mmio_vmx_done : l2_in_vmx_done);
+		s->moved = (u64)l2_moved_vmx;
 	}
 	s->start = s->insn;
-	s->moved = s->next;
 	s->nexits = 1;
 	s->at = 1;
 	nin.entry = s->insn;
@@ -1158,11 +1185,17 @@ static void run_nested(struct ctx *c, struct seq *s)
 
 	vcpu_enter(vcpu);
 	answer_exit(vcpu, s, 1);
+	/* L2 after the completion, for immediate_exit: the instruction done. */
+	want_rax = mmio ? DATA : in_result(L2_RAX);
+	vcpu_regs_get(vcpu, &s->want);
+	s->want.rip = s->next;
+	s->want.rax = want_rax;
 	for (j = 0; j < s->niv; j++)
 		intervene(c, vcpu, &c->nhelper, s, s->iv[j], &i);
 
 	vcpu_enter(vcpu);
-	if (!s->o.init && s->o.same) {	/* abandoned in L2: the instruction runs again */
+	/* Abandoned in L2 with RIP kept: the instruction runs again. */
+	if (!s->o.init && s->o.same && !s->o.moved) {
 		s->reexec = true;
 		answer_exit(vcpu, s, 1);
 		vcpu_enter(vcpu);
@@ -1171,23 +1204,31 @@ static void run_nested(struct ctx *c, struct seq *s)
 	      exit_reason_str(vcpu->run->exit_reason), uc.cmd,
 	      uc.cmd == UCALL_ABORT ? ": " : "", uc.cmd == UCALL_ABORT ? uc.buffer : "");
 	CHECK_EQ(uc.args[1], L1_MAGIC);
-	want_rax = mmio ? DATA : (L2_RAX & ~0xffull) | (u8)DATA;
-	if (s->o.init) {
-		/*
-		 * KVM_GET_MP_STATE left the INIT pending: KVM_RUN completes the
-		 * instruction in L2, then takes the INIT as a VM-Exit to L1, whose
-		 * registers are intact (it reports).  L2's saved state shows the
-		 * completed instruction, unless KVM_SET_NESTED_STATE abandoned it.
-		 */
-		CHECK_EQ(uc.args[2], exit_init);
-		CHECK_EQ(uc.args[3], s->o.same ? s->insn : s->next);
-		CHECK_EQ(uc.args[4], s->o.same ? L2_RAX : want_rax);
-		clear_latched_init(vcpu);
-	} else {
-		CHECK_EQ(uc.args[2], exit_done);
-		CHECK_EQ(uc.args[3], s->next);
-		CHECK_EQ(uc.args[4], want_rax);
+	/*
+	 * L2's registers as L1 sees them at L2's next VM-Exit: after the
+	 * completed instruction; or, if userspace moved L2 (to l2_moved_*),
+	 * those it set, nothing completed; or, if KVM_SET_NESTED_STATE abandoned
+	 * the instruction and the INIT was left pending by KVM_GET_MP_STATE,
+	 * the instruction not run.  A pending INIT is a VM-Exit to L1 before
+	 * L2 runs again; L1's own registers are intact (it reports).
+	 */
+	l2_rip = s->next;
+	l2_rax = want_rax;
+	l2_rdx = L2_RDX;
+	if (s->o.moved) {
+		l2_rip = s->moved;
+		l2_rax = s->want.rax;
+		l2_rdx = s->want.rdx;
+	} else if (s->o.init && s->o.same) {
+		l2_rip = s->insn;
+		l2_rax = L2_RAX;
 	}
+	CHECK_EQ(uc.args[2], s->o.init ? exit_init : exit_done);
+	CHECK_EQ(uc.args[3], l2_rip);
+	CHECK_EQ(uc.args[4], l2_rax);
+	CHECK_EQ(uc.args[5], l2_rdx);
+	if (s->o.init)
+		clear_latched_init(vcpu);
 }
 
 static void run_sequence(struct ctx *c, u32 idx)
@@ -1414,10 +1455,18 @@ static void run_sequence(struct ctx *c, u32 idx)
 		CHECK(s->db_queued, "guest #DB not pending in KVM_GET_VCPU_EVENTS at the exit");
 }
 
+/* SIGUSR1 is blocked, except in KVM_RUN. */
+static void unblock_in_run(struct kvm_vcpu *vcpu)
+{
+	u8 buf[sizeof(struct kvm_signal_mask) + 8] __aligned(8) = {};
+	struct kvm_signal_mask *mask = (void *)buf;
+
+	mask->len = 8;
+	vcpu_ioctl(vcpu, KVM_SET_SIGNAL_MASK, mask);
+}
+
 static struct kvm_vcpu *create_vm(void)
 {
-	u8 mask_buf[sizeof(struct kvm_signal_mask) + 8] __aligned(8) = {};
-	struct kvm_signal_mask *mask = (void *)mask_buf;
 	u64 deny = 0, mcg_cap = 1;
 	struct kvm_msr_filter filter = {
 		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
@@ -1449,9 +1498,7 @@ static struct kvm_vcpu *create_vm(void)
 		mr.slot = 1 << 16;
 		vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &mr);
 	}
-	/* SIGUSR1 is blocked, except in KVM_RUN. */
-	mask->len = 8;
-	vcpu_ioctl(vcpu, KVM_SET_SIGNAL_MASK, mask);
+	unblock_in_run(vcpu);
 	return vcpu;
 }
 
@@ -1468,6 +1515,7 @@ static struct kvm_vcpu *create_nested_vm(void)
 		vcpu_alloc_vmx(vm, &gva);
 	vcpu_args_set(vcpu, 1, gva);
 	virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
+	unblock_in_run(vcpu);
 	return vcpu;
 }
 
@@ -1593,6 +1641,8 @@ int main(int argc, char *argv[])
 				fails[f].n++;
 			}
 			nfail++;
+			/* Not for the next sequence: the signal this one raised. */
+			take_sigusr1();
 			/* Only the VM the sequence ran in. */
 			nested = kinds[cur.kind].flags & NESTED;
 			create_vms(&c, !nested, nested);
