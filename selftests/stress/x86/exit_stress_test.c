@@ -1164,8 +1164,8 @@ static void run_nested(struct ctx *c, struct seq *s)
 	bool mmio = s->kind == L2_MMIO_READ;
 	u64 exit_done = nested_svm ? SVM_EXIT_VMMCALL : EXIT_REASON_VMCALL;
 	u64 exit_init = nested_svm ? SVM_EXIT_INIT : EXIT_REASON_INIT_SIGNAL;
+	struct kvm_regs want;
 	struct ucall uc;
-	u64 want_rax, l2_rip, l2_rax, l2_rdx;
 	u32 i = 1, j;
 
 	if (nested_svm) {
@@ -1185,11 +1185,11 @@ static void run_nested(struct ctx *c, struct seq *s)
 
 	vcpu_enter(vcpu);
 	answer_exit(vcpu, s, 1);
-	/* L2 after the completion, for immediate_exit: the instruction done. */
-	want_rax = mmio ? DATA : in_result(L2_RAX);
+	/* L2 after the completion: the instruction done (moves replace it). */
 	vcpu_regs_get(vcpu, &s->want);
 	s->want.rip = s->next;
-	s->want.rax = want_rax;
+	s->want.rax = mmio ? DATA : in_result(L2_RAX);
+	s->want.rdx = L2_RDX;
 	for (j = 0; j < s->niv; j++)
 		intervene(c, vcpu, &c->nhelper, s, s->iv[j], &i);
 
@@ -1212,21 +1212,15 @@ static void run_nested(struct ctx *c, struct seq *s)
 	 * the instruction not run.  A pending INIT is a VM-Exit to L1 before
 	 * L2 runs again; L1's own registers are intact (it reports).
 	 */
-	l2_rip = s->next;
-	l2_rax = want_rax;
-	l2_rdx = L2_RDX;
-	if (s->o.moved) {
-		l2_rip = s->moved;
-		l2_rax = s->want.rax;
-		l2_rdx = s->want.rdx;
-	} else if (s->o.init && s->o.same) {
-		l2_rip = s->insn;
-		l2_rax = L2_RAX;
+	want = s->want;
+	if (s->o.init && s->o.same && !s->o.moved) {
+		want.rip = s->insn;
+		want.rax = L2_RAX;
 	}
 	CHECK_EQ(uc.args[2], s->o.init ? exit_init : exit_done);
-	CHECK_EQ(uc.args[3], l2_rip);
-	CHECK_EQ(uc.args[4], l2_rax);
-	CHECK_EQ(uc.args[5], l2_rdx);
+	CHECK_EQ(uc.args[3], want.rip);
+	CHECK_EQ(uc.args[4], want.rax);
+	CHECK_EQ(uc.args[5], want.rdx);
 	if (s->o.init)
 		clear_latched_init(vcpu);
 }
