@@ -33,7 +33,8 @@ expect_error() {
 
 # interrupt WHEN CMD...: run CMD in a process group of its own, wait until
 # the shell test WHEN holds (checked every 0.1 s, at most 300 s), then send
-# the group SIGINT, as Ctrl-C would.  Prints CMD's output.
+# the group SIGINT, as Ctrl-C would, and create $sb/int-sent.  Prints CMD's
+# output.
 interrupt() {
 	local when=$1 pid i=0
 	shift
@@ -41,11 +42,13 @@ interrupt() {
 	# Default SIGINT in the child even if this run inherited it ignored (a
 	# make check started in the background): bash cannot trap a signal
 	# ignored on entry, and git would then half-handle the Ctrl-C.
+	rm -f "$sb/int-sent"
 	env --default-signal=INT "$@" >"$sb/int.out" 2>&1 &
 	pid=$!
 	set +m
 	until eval "$when" || ! kill -0 "$pid" 2>/dev/null || [ $i -ge 3000 ]; do sleep 0.1; i=$((i + 1)); done
 	kill -INT -- -"$pid" 2>/dev/null || true
+	touch "$sb/int-sent"
 	wait "$pid" 2>/dev/null || true
 	cat "$sb/int.out"
 }
@@ -120,15 +123,53 @@ env BUILD="$sb" KDIR="$mini" "$S/fetch-base.sh" 2>/dev/null
 wt=$(BUILD=$sb worktree)
 [ -e "$wt/.git" ] || BUILD=$sb "$S/tree.sh" >/dev/null 2>&1	# first use: create the work tree
 gd=$(git -C "$wt" rev-parse --absolute-git-dir)
-refs=$(cd "$wt" && cd "$(git rev-parse --git-common-dir)" && pwd)/refs/heads
-o=$(interrupt "[ -d '$gd/rebase-apply' ] || [ -f '$refs/tb/tmp' ]" env BUILD="$sb" "$S/tree.sh")
-state=$(git -C "$wt" status --porcelain; git -C "$wt" branch --list tb/tmp
-	[ ! -d "$gd/rebase-apply" ] || echo "git am in progress")
-if echo "$o" | grep -q '^error: interrupted; tree left unchanged' && [ -z "$state" ] &&
-   BUILD=$sb "$S/tree.sh" >/dev/null 2>&1; then
-	result "Ctrl-C during apply" pass "$(echo "$o" | grep '^error:'); tree clean; the next run applies the series"
+common=$(cd "$wt" && cd "$(git rev-parse --git-common-dir)" && pwd)
+base=$(BUILD=$sb base_commit)
+# A git shim first in PATH stands in for the race: it holds the first
+# command that matches the glob GIT_HOLD until the interrupt has been sent
+# (at most 60 s), and if SIGINT reaches it, it records that and dies the
+# way a git killed inside the open() of its first lock does: the lock
+# (packed-refs.lock) stays behind.  Four moments: the work-tree check
+# before any change, the first "git am", the ref update of tb/series, and
+# the checkout of tb/series.  After each: the error line, no SIGINT seen by
+# git, HEAD at the base (or where it was, if the run had not begun to
+# apply), no scratch branch, no git am in progress, no lock file, and a
+# next run that applies the series.
+shim=$sb/git-shim
+mkdir -p "$shim"
+cat >"$shim/git" <<EOF
+#!/bin/bash
+trap 'echo "SIGINT reached git \$*" >>"$shim/got-int"; : >"$common/packed-refs.lock"; exit 130' INT
+if [ -n "\${GIT_HOLD:-}" ] && [ ! -e "$shim/held" ]; then
+	case " \$* " in \$GIT_HOLD)
+		touch "$shim/held"
+		for i in \$(seq 600); do [ ! -e "$sb/int-sent" ] || break; sleep 0.1; done ;;
+	esac
+fi
+$(command -v git) "\$@"
+EOF
+chmod +x "$shim/git"
+fail=
+for hold in '* status *' '* am -q *' '* branch -f tb/series *' '* checkout -q --detach tb/series *'; do
+	rm -f "$shim/held" "$shim/got-int"
+	head0=$(git -C "$wt" rev-parse HEAD)
+	o=$(interrupt "[ -e '$shim/held' ]" \
+		env PATH="$shim:$PATH" GIT_HOLD="$hold" BUILD="$sb" "$S/tree.sh")
+	state=$(cat "$shim/got-int" 2>/dev/null
+		case $(git -C "$wt" rev-parse HEAD) in "$base" | "$head0") ;; *) echo "HEAD moved" ;; esac
+		git -C "$wt" status --porcelain; git -C "$wt" branch --list tb/tmp
+		[ ! -d "$gd/rebase-apply" ] || echo "git am in progress"
+		find "$common" -name '*.lock')
+	if ! echo "$o" | grep -q '^error: interrupted; tree left unchanged' || [ -n "$state" ] ||
+	   ! BUILD=$sb "$S/tree.sh" >/dev/null 2>&1; then
+		fail="in '$hold': $(echo "$o" | tail -n1) $(echo "$state" | tr '\n' ' '); next run: $(BUILD=$sb "$S/tree.sh" 2>&1 | tail -n1)"
+		break
+	fi
+done
+if [ -z "$fail" ]; then
+	result "Ctrl-C during apply" pass "$(echo "$o" | grep '^error:') (in status, am, branch -f, checkout); no git saw SIGINT; tree clean, no lock; the next run applies the series"
 else
-	result "Ctrl-C during apply" fail "$(echo "$o" | tail -n1) $(echo $state); next run: $(BUILD=$sb "$S/tree.sh" 2>&1 | tail -n1)"
+	result "Ctrl-C during apply" fail "$fail"
 fi
 
 log "bad input: Ctrl-C during a build"
