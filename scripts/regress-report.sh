@@ -156,8 +156,10 @@ failures() {
 			else if (cls($5) == "f" && cls($4) != "f" && r ~ /^flaky/) flk[k] = join(flk[k], $3, ", ")
 			else if (cls($5) == "f" && cls($4) != "f") reg[k] = join(reg[k], $3, ", ")
 			# A flaky test that failed on the base kernel only is no fix.
-			if (cls($4) == "f" && cls($5) != "f" && r ~ /^flaky/ && !($3 in ours)) ffl[k] = join(ffl[k], $3, ", ")
-			else if (cls($4) == "f" && cls($5) != "f") fix[k] = join(fix[k], $3, ", ")
+			if (cls($4) == "f" && cls($5) != "f") {
+				if (r ~ /^flaky/ && !($3 in ours)) ffl[k] = join(ffl[k], $3, ", ")
+				else fix[k] = join(fix[k], $3, ", ")
+			}
 		}
 		END {
 			for (k in keys)
